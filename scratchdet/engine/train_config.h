@@ -1,0 +1,87 @@
+// The resolved configuration of one training run, parsed from JSON.
+//
+// Every key is checked: an unknown key (a typo) or a bad value stops with an error naming
+// the key path, e.g. "config: solver.lr must be > 0 (got -1)".
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace scratchdet::engine {
+
+struct ShapesDataOptions {
+  int train_images = 2000;
+  int test_images = 300;
+  int image_size = 300;
+  int64_t seed = 7;
+};
+
+struct DataOptions {
+  std::string format = "shapes";  // shapes | voc | coco
+  std::string root;               // dataset root; for shapes empty = generated into the cache
+  std::string train = "trainval";  // voc: split or spec (voc07_trainval+voc12_trainval); coco: json
+  std::string test = "test";
+  std::string train_images;        // coco: image folder of the train split
+  std::string test_images;         // coco: image folder of the test split
+  std::vector<std::string> classes;  // voc-layout own data; empty = the dataset's default
+  bool keep_difficult = true;        // official code trains on difficult objects
+  std::string on_bad_sample = "error";  // error | skip
+  ShapesDataOptions shapes;
+};
+
+struct SolverOptions {
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int batch_size = 32;          // images per forward pass
+  int accumulation_steps = 4;   // forward passes per optimizer step (paper: 32 x 4 = 128)
+  int64_t iterations = 100000;  // optimizer steps
+  int64_t warmup_iterations = 500;
+  double warmup_factor = 1.0 / 3;
+  std::vector<int64_t> steps = {40000, 75000, 90000};
+  double gamma = 0.1;
+};
+
+struct EvalOptions {
+  int64_t interval = 0;        // evaluate every N iterations (0: only at the end)
+  std::string metric = "voc07";  // voc07 | area | coco
+  int batch_size = 8;
+};
+
+struct TrainConfig {
+  nlohmann::json model = "scratchdet300";  // preset name or model config object
+  // Merged into the model config (a preset string becomes {"preset": name, ...}); profiles
+  // use it to shrink width without restating the architecture.
+  nlohmann::json model_overrides = nlohmann::json::object();
+  int input_size = 300;
+  DataOptions data;
+  SolverOptions solver;
+  EvalOptions eval;
+  int workers = 2;
+  int64_t seed = 0;
+  int threads = 0;               // 0: number of cores
+  std::string device = "cpu";    // cpu | cuda | cuda:N
+  int64_t checkpoint_interval = 1000;
+  int64_t log_interval = 20;
+  int64_t curve_points = 200;    // loss/gradient curve samples kept in the result
+};
+
+// Parses and validates; throws scratchdet::Error naming the key path on a bad or unknown key.
+TrainConfig ParseTrainConfig(const nlohmann::json& json);
+nlohmann::json ToJson(const TrainConfig& config);
+
+// Profiles (README, "Profiles"): "paper" is the exact recipe of paper.md on VOC; "mini" the
+// shapes benchmark at reduced input and width in minutes on 2 CPU cores; "smoke" seconds.
+// Returns the profile's defaults as JSON to be merged under an experiment's own settings.
+nlohmann::json ProfileDefaults(const std::string& profile);
+std::vector<std::string> ProfileNames();
+
+// Applies an RFC 7386 merge patch of `patch` onto `base`, refusing keys that `base` lacks
+// so that typos in experiment files fail (`model` is replaced whole, not patched).
+nlohmann::json MergeConfig(const nlohmann::json& base, const nlohmann::json& patch,
+                           const std::string& where);
+
+}  // namespace scratchdet::engine

@@ -1,0 +1,72 @@
+#include "scratchdet/engine/train_config.h"
+
+#include <gtest/gtest.h>
+
+#include "scratchdet/core/error.h"
+
+namespace scratchdet::engine {
+namespace {
+
+using nlohmann::json;
+
+std::string ErrorOf(const json& j) {
+  try {
+    ParseTrainConfig(j);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TrainConfigTest, ProfilesParseAndRoundTrip) {
+  for (const std::string& profile : ProfileNames()) {
+    const TrainConfig c = ParseTrainConfig(ProfileDefaults(profile));
+    json again = ToJson(c);
+    EXPECT_EQ(ToJson(ParseTrainConfig(again)), again) << profile;
+  }
+  const TrainConfig paper = ParseTrainConfig(ProfileDefaults("paper"));
+  EXPECT_EQ(paper.solver.batch_size * paper.solver.accumulation_steps, 128);
+  EXPECT_EQ(paper.solver.iterations, 100000);
+  EXPECT_EQ(paper.solver.steps, (std::vector<int64_t>{40000, 75000, 90000}));
+  EXPECT_EQ(paper.data.format, "voc");
+  EXPECT_GT(paper.threads, 0);  // 0 resolves to the core count
+}
+
+TEST(TrainConfigTest, BadValuesNameTheKey) {
+  json j = ProfileDefaults("smoke");
+  j["solver"]["lr"] = -1;
+  EXPECT_NE(ErrorOf(j).find("solver.lr"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["solver"]["lr"] = "fast";
+  EXPECT_NE(ErrorOf(j).find("solver.lr has the wrong type"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["data"]["format"] = "imagenet";
+  EXPECT_NE(ErrorOf(j).find("data.format"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["solver"]["steps"] = {10, 5};
+  EXPECT_NE(ErrorOf(j).find("solver.steps"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["device"] = "tpu";
+  EXPECT_NE(ErrorOf(j).find("device"), std::string::npos);
+}
+
+TEST(TrainConfigTest, UnknownKeysAreRefused) {
+  json j = ProfileDefaults("smoke");
+  j["solver"]["learning_rate"] = 0.1;
+  EXPECT_NE(ErrorOf(j).find("unknown key 'learning_rate' in 'solver'"), std::string::npos);
+  EXPECT_THROW(MergeConfig(ProfileDefaults("mini"), {{"solvr", {{"lr", 1}}}}, "exp"), Error);
+  EXPECT_THROW(ProfileDefaults("huge"), Error);
+}
+
+TEST(TrainConfigTest, MergePatchesNestedAndReplacesModel) {
+  const json merged = MergeConfig(ProfileDefaults("mini"),
+                                  {{"solver", {{"lr", 0.01}}},
+                                   {"model", {{"preset", "ssd300_vgg16"}}}},
+                                  "exp");
+  EXPECT_EQ(merged["solver"]["lr"], 0.01);
+  EXPECT_EQ(merged["solver"]["batch_size"], 16);  // untouched sibling kept
+  EXPECT_EQ(merged["model"], (json{{"preset", "ssd300_vgg16"}}));
+}
+
+}  // namespace
+}  // namespace scratchdet::engine
