@@ -130,6 +130,25 @@ void ParseEval(const json& j, EvalOptions& e) {
   Require(e.batch_size > 0, "eval.batch_size", "must be > 0", e.batch_size);
 }
 
+void ParsePretrain(const json& j, PretrainOptions& p) {
+  Reader r(j, "pretrain");
+  r.Get("enabled", p.enabled);
+  r.Get("source", p.source);
+  r.Get("path", p.path);
+  r.Get("iterations", p.iterations);
+  r.Get("lr", p.lr);
+  r.Get("batch_size", p.batch_size);
+  r.Get("input_size", p.input_size);
+  Require(p.source == "shapes_crops" || p.source == "imagefolder" || p.source == "torchvision",
+          "pretrain.source", "must be shapes_crops, imagefolder or torchvision", p.source);
+  Require(p.iterations > 0, "pretrain.iterations", "must be > 0", p.iterations);
+  Require(p.lr > 0, "pretrain.lr", "must be > 0", p.lr);
+  Require(p.batch_size > 0, "pretrain.batch_size", "must be > 0", p.batch_size);
+  Require(p.input_size >= 16, "pretrain.input_size", "must be >= 16", p.input_size);
+  if (p.enabled && p.source != "shapes_crops")
+    Require(!p.path.empty(), "pretrain.path", "is required for source " + p.source, "\"\"");
+}
+
 }  // namespace
 
 TrainConfig ParseTrainConfig(const json& j) {
@@ -142,6 +161,7 @@ TrainConfig ParseTrainConfig(const json& j) {
     if (const json* d = r.Child("data")) ParseData(*d, c.data);
     if (const json* s = r.Child("solver")) ParseSolver(*s, c.solver);
     if (const json* e = r.Child("eval")) ParseEval(*e, c.eval);
+    if (const json* p = r.Child("pretrain")) ParsePretrain(*p, c.pretrain);
     r.Get("workers", c.workers);
     r.Get("seed", c.seed);
     r.Get("threads", c.threads);
@@ -190,12 +210,17 @@ json ToJson(const TrainConfig& c) {
   json eval = {{"interval", c.eval.interval},
                {"metric", c.eval.metric},
                {"batch_size", c.eval.batch_size}};
+  json pretrain = {{"enabled", c.pretrain.enabled},       {"source", c.pretrain.source},
+                   {"path", c.pretrain.path},             {"iterations", c.pretrain.iterations},
+                   {"lr", c.pretrain.lr},                 {"batch_size", c.pretrain.batch_size},
+                   {"input_size", c.pretrain.input_size}};
   return {{"model", c.model},
           {"model_overrides", c.model_overrides},
           {"input_size", c.input_size},
           {"data", data},
           {"solver", solver},
           {"eval", eval},
+          {"pretrain", pretrain},
           {"workers", c.workers},
           {"seed", c.seed},
           {"threads", c.threads},
@@ -216,6 +241,12 @@ json ProfileDefaults(const std::string& profile) {
     base["data"]["format"] = "voc";
     base["data"]["train"] = "voc07_trainval+voc12_trainval";
     base["data"]["test"] = "voc07_test";
+    // ImageNet-scale classification pretraining needs an ImageFolder tree or torchvision
+    // weights: set pretrain.source/path (README, "Pretrained vs scratch").
+    base["pretrain"]["source"] = "imagefolder";
+    base["pretrain"]["iterations"] = 100000;
+    base["pretrain"]["batch_size"] = 128;
+    base["pretrain"]["input_size"] = 224;
     base["eval"]["interval"] = 10000;
     base["workers"] = 4;
     base["checkpoint_interval"] = 5000;
@@ -236,6 +267,7 @@ json ProfileDefaults(const std::string& profile) {
     base["eval"]["interval"] = 0;
     base["checkpoint_interval"] = 100;
     base["log_interval"] = 10;
+    base["pretrain"]["iterations"] = 300;
     return base;
   }
   if (profile == "smoke") {
@@ -251,6 +283,9 @@ json ProfileDefaults(const std::string& profile) {
     base["checkpoint_interval"] = 4;
     base["log_interval"] = 2;
     base["workers"] = 1;
+    base["pretrain"]["iterations"] = 4;
+    base["pretrain"]["batch_size"] = 8;
+    base["pretrain"]["input_size"] = 32;
     return base;
   }
   Fail("unknown profile '{}' (known: {})", profile, fmt::join(ProfileNames(), ", "));

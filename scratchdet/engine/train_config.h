@@ -51,6 +51,20 @@ struct EvalOptions {
   int batch_size = 8;
 };
 
+// Table B's "pretrained" rows: the backbone is first trained as a classifier, then the
+// detector is fine-tuned from it. Sources: "shapes_crops" (object crops of the training set,
+// mini/smoke), "imagefolder" (a <root>/<class>/<image> tree, paper), "torchvision" (an
+// ImageNet state dict saved by torch.save, imported by name; paper with real weights).
+struct PretrainOptions {
+  bool enabled = false;
+  std::string source = "shapes_crops";
+  std::string path;             // imagefolder root or torchvision .pth
+  int64_t iterations = 2000;
+  double lr = 0.05;
+  int batch_size = 32;
+  int input_size = 64;          // crop size fed to the classifier
+};
+
 struct TrainConfig {
   nlohmann::json model = "scratchdet300";  // preset name or model config object
   // Merged into the model config (a preset string becomes {"preset": name, ...}); profiles
@@ -60,6 +74,7 @@ struct TrainConfig {
   DataOptions data;
   SolverOptions solver;
   EvalOptions eval;
+  PretrainOptions pretrain;
   int workers = 2;
   int64_t seed = 0;
   int threads = 0;               // 0: number of cores

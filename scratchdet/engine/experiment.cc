@@ -1,0 +1,184 @@
+#include "scratchdet/engine/experiment.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "scratchdet/core/atomic_file.h"
+#include "scratchdet/core/error.h"
+#include "scratchdet/core/provenance.h"
+#include "scratchdet/engine/run.h"
+#include "scratchdet/engine/train_config.h"
+
+namespace scratchdet::engine {
+
+using nlohmann::json;
+
+Experiment ParseExperiment(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    Fail("experiment config is not valid JSON: {}", e.what());
+  }
+  Experiment e;
+  e.raw = j;
+  const std::string label = j.value("name", std::string("<unnamed>"));
+  for (const auto& [key, value] : j.items()) {
+    if (key == "name") e.name = value.get<std::string>();
+    else if (key == "table") e.table = value.get<std::string>();
+    else if (key == "row") e.row = value.get<std::string>();
+    else if (key == "paper_value") e.paper_value = value;
+    else if (key == "description") e.description = value.get<std::string>();
+    else if (key == "config") e.config = value;
+    else if (key == "profiles") e.profiles = value;
+    else Fail("experiment '{}': unknown key '{}'", label, key);
+  }
+  if (e.name.empty()) Fail("experiment config: 'name' is required");
+  if (e.table.empty()) Fail("experiment '{}': 'table' is required", e.name);
+  if (!(e.paper_value.is_number() || e.paper_value == "n/r"))
+    Fail("experiment '{}': paper_value must be a number or \"n/r\"", e.name);
+  if (!e.profiles.is_object()) Fail("experiment '{}': profiles must be an object", e.name);
+  for (const auto& [profile, patch] : e.profiles.items()) ProfileDefaults(profile);
+  return e;
+}
+
+namespace {
+
+// "solver.lr=0.01" -> patch {"solver": {"lr": 0.01}}; a value that is not JSON is a string.
+json OverridePatch(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    Fail("--set '{}': expected key.path=value", assignment);
+  json value;
+  const std::string text = assignment.substr(eq + 1);
+  try {
+    value = json::parse(text);
+  } catch (const json::parse_error&) {
+    value = text;
+  }
+  std::string path = assignment.substr(0, eq);
+  json patch = value;
+  while (true) {
+    const size_t dot = path.rfind('.');
+    const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+    patch = json{{key, patch}};
+    if (dot == std::string::npos) break;
+    path = path.substr(0, dot);
+  }
+  return patch;
+}
+
+std::string DefaultResultsRoot() { return SourceDirectory() + "/results"; }
+
+}  // namespace
+
+json ResolveConfig(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
+  json config = ProfileDefaults(r.profile);
+  config = MergeConfig(config, e.config, "experiment '" + e.name + "' config");
+  if (e.profiles.contains(r.profile))
+    config = MergeConfig(config, e.profiles.at(r.profile),
+                         "experiment '" + e.name + "' profiles." + r.profile);
+  for (const std::string& assignment : r.overrides)
+    config = MergeConfig(config, OverridePatch(assignment), "--set");
+  config["seed"] = seed;
+  if (!r.data_root.empty()) config["data"]["root"] = r.data_root;
+  if (!r.device.empty()) config["device"] = r.device;
+  if (r.threads > 0) config["threads"] = r.threads;
+  return config;
+}
+
+std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
+  const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
+  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, e.table, e.name, seed);
+}
+
+namespace {
+
+json ExperimentMeta(const Experiment& e) {
+  return {{"name", e.name},
+          {"table", e.table},
+          {"row", e.row},
+          {"paper_value", e.paper_value},
+          {"description", e.description}};
+}
+
+json RunOne(const Experiment& e, const ExperimentRequest& r, int64_t seed, bool quiet) {
+  const json resolved = ResolveConfig(e, r, seed);
+  const TrainConfig config = ParseTrainConfig(resolved);
+  RunContext context;
+  context.experiment = ExperimentMeta(e);
+  context.profile = r.profile;
+  context.run_dir = RunDirectory(e, r, seed);
+  context.cache_root = r.cache_root;
+  context.fresh = r.fresh;
+  context.quiet = quiet;
+  return TrainAndEvaluate(config, context);
+}
+
+}  // namespace
+
+int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) {
+  ExperimentRequest r = request;
+  if (r.seeds.empty()) r.seeds = {0};
+  if (r.print_config) {
+    fmt::print("{}\n", ResolveConfig(e, r, r.seeds.front()).dump(2));
+    return 0;
+  }
+  int status = 0;
+  for (int64_t seed : r.seeds) {
+    fmt::print("== experiment {} (table {}, {}) profile {} seed {}\n", e.name, e.table, e.row,
+               r.profile, seed);
+    const json result = RunOne(e, r, seed, false);
+    const std::string run_status = result.at("status").at("state");
+    fmt::print("== {}: status {}", e.name, run_status);
+    if (result.at("metrics").contains("mAP") && result["metrics"]["mAP"].is_number())
+      fmt::print(", mAP {:.2f}% (paper: {})", 100 * result["metrics"]["mAP"].get<double>(),
+                 e.paper_value.is_number() ? fmt::format("{}", e.paper_value.get<double>())
+                                           : std::string("n/r"));
+    fmt::print("\n   result: {}/result.json\n", RunDirectory(e, r, seed));
+    if (run_status == "failed") status = 1;
+  }
+  return status;
+}
+
+int RunRegression(const Experiment& e, const std::string& baseline_path, ExperimentRequest r) {
+  json baseline;
+  try {
+    baseline = json::parse(ReadFile(baseline_path));
+  } catch (const json::parse_error& err) {
+    Fail("{}: not valid JSON: {}", baseline_path, err.what());
+  }
+  for (const char* key : {"profile", "seed", "mean", "tolerance"})
+    if (!baseline.contains(key)) Fail("{}: missing key '{}'", baseline_path, key);
+  r.profile = baseline.at("profile").get<std::string>();
+  const int64_t seed = baseline.at("seed").get<int64_t>();
+  if (baseline.contains("threads")) r.threads = baseline.at("threads").get<int>();
+  // Bazel's sandbox: everything (data cache and results) under the test's own temp dir.
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string root = tmp ? tmp : std::filesystem::temp_directory_path().string();
+  r.results_root = root + "/results";
+  r.cache_root = root + "/cache";
+  r.fresh = true;
+  const json result = RunOne(e, r, seed, true);
+  const double mean = baseline.at("mean").get<double>();
+  const double tolerance = baseline.at("tolerance").get<double>();
+  const std::string state = result.at("status").at("state");
+  const json& map = result.at("metrics").value("mAP", json());
+  if (state != "ok" || !map.is_number()) {
+    fmt::print(stderr, "REGRESSION {}: run status {} ({}); baseline mAP {:.4f}\n", e.name, state,
+               result.at("status").value("message", ""), mean);
+    return 1;
+  }
+  const double value = map.get<double>();
+  const bool pass = value >= mean - tolerance;
+  fmt::print("{} {}: mAP {:.4f} vs baseline {:.4f} - tolerance {:.4f} (= {:.4f}) "
+             "[profile {}, seed {}]\n",
+             pass ? "OK" : "REGRESSION", e.name, value, mean, tolerance, mean - tolerance,
+             r.profile, seed);
+  return pass ? 0 : 1;
+}
+
+}  // namespace scratchdet::engine

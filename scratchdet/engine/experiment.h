@@ -1,0 +1,59 @@
+// A paper experiment as a value: its JSON (experiments/<table>/<name>.json) names the paper
+// table/row/reference number and the few config fields that make it what it is; profiles
+// supply everything else (train_config.h). See README "Adding an experiment".
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace scratchdet::engine {
+
+struct Experiment {
+  std::string name;         // e.g. "bn_head_lr0.01"
+  std::string table;        // "A".."E"
+  std::string row;          // human-readable row/cell label
+  nlohmann::json paper_value;  // number (VOC07 mAP %, or COCO AP) or "n/r"
+  std::string description;
+  nlohmann::json config = nlohmann::json::object();    // patch over every profile
+  nlohmann::json profiles = nlohmann::json::object();  // per-profile patches
+  nlohmann::json raw;
+};
+
+// Parses an experiment file's text; errors name the experiment and the key.
+Experiment ParseExperiment(const std::string& json_text);
+
+struct ExperimentRequest {
+  std::string profile = "mini";
+  std::vector<int64_t> seeds;     // empty: {0}
+  std::string results_root;       // empty: <workspace>/results
+  std::string data_root;          // dataset root (paper profile, or own data)
+  std::string cache_root;         // where generated shapes datasets live (empty: default)
+  std::string device;             // empty: the config's
+  int threads = 0;                // 0: the config's (0 there = all cores)
+  bool fresh = false;
+  std::vector<std::string> overrides;  // "a.b.c=<json>"
+  bool print_config = false;
+};
+
+// The resolved training config (JSON) for one seed: profile defaults, then the experiment's
+// `config`, then its `profiles[profile]`, then command-line values.
+nlohmann::json ResolveConfig(const Experiment& experiment, const ExperimentRequest& request,
+                             int64_t seed);
+
+// Directory of one run: <results_root>/<profile>/<table>/<name>/seed<k>.
+std::string RunDirectory(const Experiment& experiment, const ExperimentRequest& request,
+                         int64_t seed);
+
+// Runs every requested seed; returns the exit status (0 also for a diverged run: that is a
+// result, recorded in its JSON).
+int RunExperimentCommand(const Experiment& experiment, const ExperimentRequest& request);
+
+// Regression mode: trains with the baseline's profile and seed, and fails (exit 1) when
+// mAP < baseline mean - tolerance, printing baseline, new value and tolerance.
+int RunRegression(const Experiment& experiment, const std::string& baseline_path,
+                  ExperimentRequest request);
+
+}  // namespace scratchdet::engine

@@ -1,0 +1,265 @@
+#include "scratchdet/engine/run.h"
+
+#include <fmt/format.h>
+#include <torch/optim/sgd.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "scratchdet/box/matcher.h"
+#include "scratchdet/box/multibox_loss.h"
+#include "scratchdet/core/atomic_file.h"
+#include "scratchdet/core/error.h"
+#include "scratchdet/core/provenance.h"
+#include "scratchdet/engine/checkpoint.h"
+#include "scratchdet/engine/data_setup.h"
+#include "scratchdet/engine/evaluation.h"
+#include "scratchdet/engine/lr_schedule.h"
+#include "scratchdet/engine/peak_memory.h"
+#include "scratchdet/engine/progress.h"
+#include "scratchdet/model/ssd.h"
+
+namespace scratchdet::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// Per-iteration curves (paper Fig. "optimisation landscape": training loss, gradient L2
+// norm and its change between iterations).
+struct Curves {
+  std::vector<double> loss, loc, conf, grad_norm, grad_delta, lr;
+
+  json ToJson() const {
+    return {{"loss", loss}, {"loc", loc},   {"conf", conf},
+            {"grad_norm", grad_norm}, {"grad_delta", grad_delta}, {"lr", lr}};
+  }
+  static Curves FromJson(const json& j) {
+    Curves c;
+    c.loss = j.at("loss").get<std::vector<double>>();
+    c.loc = j.at("loc").get<std::vector<double>>();
+    c.conf = j.at("conf").get<std::vector<double>>();
+    c.grad_norm = j.at("grad_norm").get<std::vector<double>>();
+    c.grad_delta = j.at("grad_delta").get<std::vector<double>>();
+    c.lr = j.at("lr").get<std::vector<double>>();
+    return c;
+  }
+  // `points` evenly spaced samples (always including the last iteration).
+  json Sampled(int64_t points) const {
+    json out = {{"iteration", json::array()}, {"loss", json::array()},
+                {"grad_norm", json::array()}, {"grad_delta", json::array()},
+                {"lr", json::array()}};
+    const int64_t n = static_cast<int64_t>(loss.size());
+    if (n == 0) return out;
+    const int64_t k = std::min(points, n);
+    for (int64_t s = 0; s < k; ++s) {
+      const int64_t i = k == 1 ? n - 1 : s * (n - 1) / (k - 1);
+      out["iteration"].push_back(i + 1);
+      out["loss"].push_back(loss[i]);
+      out["grad_norm"].push_back(grad_norm[i]);
+      out["grad_delta"].push_back(grad_delta[i]);
+      out["lr"].push_back(lr[i]);
+    }
+    return out;
+  }
+  void WriteCsv(const std::string& path) const {
+    std::string text = "iteration,loss,loc,conf,grad_norm,grad_delta,lr\n";
+    for (size_t i = 0; i < loss.size(); ++i)
+      text += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", i + 1, loss[i], loc[i],
+                          conf[i], grad_norm[i], grad_delta[i], lr[i]);
+    WriteFileAtomic(path, text);
+  }
+};
+
+// Global L2 norm of all parameter gradients.
+double GradientNorm(torch::nn::Module& model) {
+  double sum = 0;
+  for (const auto& p : model.parameters())
+    if (p.grad().defined()) sum += p.grad().detach().pow(2).sum().item<double>();
+  return std::sqrt(sum);
+}
+
+std::string CheckpointPath(const RunContext& c) { return c.run_dir + "/checkpoint.pt"; }
+
+}  // namespace
+
+json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string started = UtcNow();
+  torch::set_num_threads(config.threads);
+  const torch::Device device(config.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    Fail("config: device '{}' requested but this LibTorch has no CUDA device", config.device);
+
+  json result = {{"schema_version", 1},
+                 {"experiment", context.experiment},
+                 {"profile", context.profile},
+                 {"seed", config.seed},
+                 {"config", ToJson(config)},
+                 {"status", {{"state", "running"}}},
+                 {"metrics", json::object()},
+                 {"paper_value", context.experiment.value("paper_value", json("n/r"))}};
+  json provenance = BuildProvenance();
+  provenance["device"] = config.device;
+  provenance["threads"] = config.threads;
+  provenance["start_time"] = started;
+
+  auto finish = [&](const std::string& state, const std::string& message) {
+    result["status"] = {{"state", state}};
+    if (!message.empty()) result["status"]["message"] = message;
+    provenance["end_time"] = UtcNow();
+    result["provenance"] = provenance;
+    result["metrics"]["wall_time_s"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    result["metrics"]["peak_memory_mb"] = PeakResidentMemoryMb();
+    WriteFileAtomic(context.run_dir + "/result.json", result.dump(2) + "\n");
+    return result;
+  };
+
+  try {
+    std::filesystem::create_directories(context.run_dir);
+    DataSetup data = SetUpData(config, context.cache_root);
+    result["data"] = data.description;
+    json model_config = ResolveModelConfig(config, data.num_classes());
+    model::SsdDetector detector = model::BuildDetector(model_config, config.seed);
+    detector->to(device);
+    result["model"] = detector->config_json();
+
+    torch::optim::SGD optimizer(
+        detector->parameters(),
+        torch::optim::SGDOptions(config.solver.lr)
+            .momentum(config.solver.momentum)
+            .weight_decay(config.solver.weight_decay));
+    LrScheduleOptions schedule;
+    schedule.base_lr = config.solver.lr;
+    schedule.warmup_iterations = config.solver.warmup_iterations;
+    schedule.warmup_factor = config.solver.warmup_factor;
+    schedule.steps = config.solver.steps;
+    schedule.gamma = config.solver.gamma;
+
+    Curves curves;
+    int64_t start_iteration = 0;
+    CheckpointState checkpoint;
+    if (!context.fresh &&
+        LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint)) {
+      start_iteration = checkpoint.state.at("iteration").get<int64_t>();
+      curves = Curves::FromJson(checkpoint.state.at("curves"));
+      data.train_loader->Restore(checkpoint.state.at("loader"));
+      if (!context.quiet)
+        fmt::print(stderr, "resuming {} from iteration {}\n", context.run_dir, start_iteration);
+    }
+    result["resumed_from_iteration"] = start_iteration;
+
+    const box::PriorConfig& prior_config = detector->prior_config();
+    const torch::Tensor priors =
+        detector->Priors(config.input_size, config.input_size).to(device);
+    ProgressReporter progress(config.solver.iterations, config.log_interval,
+                              context.quiet ? nullptr : stderr);
+    const int64_t images_per_iteration =
+        static_cast<int64_t>(config.solver.batch_size) * config.solver.accumulation_steps;
+    double train_seconds = 0;
+    json evaluations = json::array();
+    std::string diverged;
+
+    detector->train();
+    for (int64_t it = start_iteration; it < config.solver.iterations; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double lr = LearningRateAt(schedule, it);
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      optimizer.zero_grad();
+      double loss_sum = 0, loc_sum = 0, conf_sum = 0;
+      for (int a = 0; a < config.solver.accumulation_steps; ++a) {
+        data::Batch batch = data.train_loader->Next();
+        const model::SsdOutput out = detector->forward(batch.images.to(device));
+        std::vector<torch::Tensor> boxes, labels;
+        for (size_t b = 0; b < batch.boxes.size(); ++b) {
+          boxes.push_back(batch.boxes[b].to(device));
+          labels.push_back(batch.labels[b].to(device));
+        }
+        const box::MatchTargets targets =
+            box::MatchPriors(boxes, labels, priors, prior_config.variances);
+        const box::MultiBoxLossOutput loss = box::MultiBoxLoss(out.loc, out.conf, targets);
+        (loss.total / config.solver.accumulation_steps).backward();
+        loss_sum += loss.total.item<double>() / config.solver.accumulation_steps;
+        loc_sum += loss.loc.item<double>() / config.solver.accumulation_steps;
+        conf_sum += loss.conf.item<double>() / config.solver.accumulation_steps;
+      }
+      const double grad_norm = GradientNorm(*detector);
+      if (!std::isfinite(loss_sum) || !std::isfinite(grad_norm)) {
+        // Paper Table A: without BN, large learning rates diverge; that is a result.
+        diverged = fmt::format("{} at iteration {} (lr {:.3g})",
+                               std::isfinite(loss_sum) ? "non-finite gradient norm"
+                                                       : "non-finite loss",
+                               it + 1, lr);
+        curves.loss.push_back(loss_sum);
+        curves.loc.push_back(loc_sum);
+        curves.conf.push_back(conf_sum);
+        curves.grad_norm.push_back(grad_norm);
+        curves.grad_delta.push_back(NAN);
+        curves.lr.push_back(lr);
+        result["metrics"]["diverged_at_iteration"] = it + 1;
+        break;
+      }
+      optimizer.step();
+      curves.loss.push_back(loss_sum);
+      curves.loc.push_back(loc_sum);
+      curves.conf.push_back(conf_sum);
+      curves.grad_delta.push_back(curves.grad_norm.empty()
+                                      ? 0.0
+                                      : std::abs(grad_norm - curves.grad_norm.back()));
+      curves.grad_norm.push_back(grad_norm);
+      curves.lr.push_back(lr);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      train_seconds += seconds;
+      progress.Update({it + 1, config.solver.iterations, loss_sum, loc_sum, conf_sum, lr,
+                       images_per_iteration / std::max(seconds, 1e-9)});
+
+      const bool last = it + 1 == config.solver.iterations;
+      if (config.checkpoint_interval > 0 && ((it + 1) % config.checkpoint_interval == 0 || last)) {
+        checkpoint.state = {{"iteration", it + 1},
+                            {"loader", data.train_loader->State()},
+                            {"curves", curves.ToJson()}};
+        SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
+      }
+      if (config.eval.interval > 0 && (it + 1) % config.eval.interval == 0 && !last) {
+        const json metrics = EvaluateDetector(*detector, data, config, device);
+        evaluations.push_back({{"iteration", it + 1}, {"metrics", metrics}});
+        progress.Message(fmt::format("eval @ {}: mAP {:.2f}%", it + 1,
+                                     100 * metrics.value("mAP", 0.0)));
+        detector->train();
+      }
+    }
+    progress.Finish();
+    curves.WriteCsv(context.run_dir + "/curves.csv");
+
+    json& metrics = result["metrics"];
+    const int64_t done = static_cast<int64_t>(curves.loss.size()) - start_iteration;
+    metrics["iterations"] = static_cast<int64_t>(curves.loss.size());
+    metrics["train_images_per_second"] =
+        train_seconds > 0 ? (done * images_per_iteration) / train_seconds : 0.0;
+    metrics["final_loss"] = curves.loss.empty() ? json() : json(curves.loss.back());
+    metrics["curves"] = curves.Sampled(config.curve_points);
+    metrics["curves_csv"] = "curves.csv";
+    metrics["periodic_evaluations"] = evaluations;
+    metrics["bad_samples"] = data.BadSampleCounts();
+    if (!diverged.empty()) {
+      metrics["mAP"] = nullptr;
+      return finish("diverged", diverged);
+    }
+    SaveWeights(context.run_dir + "/model.pt", *detector);
+    const json final_metrics = EvaluateDetector(*detector, data, config, device);
+    for (const auto& [key, value] : final_metrics.items()) metrics[key] = value;
+    metrics["bad_samples"] = data.BadSampleCounts();
+    return finish("ok", "");
+  } catch (const std::exception& e) {
+    finish("failed", e.what());
+    throw;
+  }
+}
+
+}  // namespace scratchdet::engine

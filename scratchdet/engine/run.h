@@ -1,0 +1,27 @@
+// One training run end to end: data, model, the training loop, evaluation, the result JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "scratchdet/engine/train_config.h"
+
+namespace scratchdet::engine {
+
+struct RunContext {
+  nlohmann::json experiment = nlohmann::json::object();  // name/table/row/paper_value
+  std::string profile;
+  std::string run_dir;      // result.json, checkpoint.pt, curves.csv, model.pt live here
+  std::string cache_root;   // generated datasets (empty: ~/.cache/scratchdet)
+  bool fresh = false;       // ignore an existing checkpoint
+  bool quiet = false;       // no progress output (tests)
+};
+
+// Trains (resuming from run_dir/checkpoint.pt unless fresh), evaluates, writes
+// run_dir/result.json atomically and returns the result. A NaN/Inf loss or gradient ends the
+// run with status "diverged"; an exception ends it with status "failed" and the message, and
+// the result is still written before the error propagates.
+nlohmann::json TrainAndEvaluate(const TrainConfig& config, const RunContext& context);
+
+}  // namespace scratchdet::engine
