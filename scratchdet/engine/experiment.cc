@@ -9,6 +9,7 @@
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/provenance.h"
+#include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
 #include "scratchdet/engine/train_config.h"
 
@@ -46,30 +47,6 @@ Experiment ParseExperiment(const std::string& text) {
 }
 
 namespace {
-
-// "solver.lr=0.01" -> patch {"solver": {"lr": 0.01}}; a value that is not JSON is a string.
-json OverridePatch(const std::string& assignment) {
-  const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    Fail("--set '{}': expected key.path=value", assignment);
-  json value;
-  const std::string text = assignment.substr(eq + 1);
-  try {
-    value = json::parse(text);
-  } catch (const json::parse_error&) {
-    value = text;
-  }
-  std::string path = assignment.substr(0, eq);
-  json patch = value;
-  while (true) {
-    const size_t dot = path.rfind('.');
-    const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
-    patch = json{{key, patch}};
-    if (dot == std::string::npos) break;
-    path = path.substr(0, dot);
-  }
-  return patch;
-}
 
 std::string DefaultResultsRoot() { return SourceDirectory() + "/results"; }
 
@@ -133,6 +110,7 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
                r.profile, seed);
     const json result = RunOne(e, r, seed, false);
     const std::string run_status = result.at("status").at("state");
+    if (run_status == "ok") fmt::print("{}", FormatMetricsTable(result.at("metrics")));
     fmt::print("== {}: status {}", e.name, run_status);
     if (result.at("metrics").contains("mAP") && result["metrics"]["mAP"].is_number())
       fmt::print(", mAP {:.2f}% (paper: {})", 100 * result["metrics"]["mAP"].get<double>(),

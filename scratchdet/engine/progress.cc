@@ -11,6 +11,7 @@ namespace scratchdet::engine {
 ProgressReporter::ProgressReporter(int64_t total, int64_t log_interval, std::FILE* stream,
                                    int force_tty)
     : total_(total), log_interval_(std::max<int64_t>(1, log_interval)), stream_(stream) {
+  if (stream_ == nullptr) return;  // quiet
   tty_ = force_tty >= 0 ? force_tty == 1 : ::isatty(::fileno(stream)) == 1;
   start_ = std::chrono::steady_clock::now();
 }
@@ -36,6 +37,7 @@ std::string ProgressReporter::Render(const ProgressLine& l, double eta) const {
 }
 
 void ProgressReporter::Update(const ProgressLine& line) {
+  if (stream_ == nullptr) return;
   if (first_iteration_ < 0) {
     first_iteration_ = line.iteration - 1;
     start_ = std::chrono::steady_clock::now();
@@ -55,6 +57,7 @@ void ProgressReporter::Update(const ProgressLine& line) {
 }
 
 void ProgressReporter::Message(const std::string& text) {
+  if (stream_ == nullptr) return;
   if (tty_ && bar_drawn_) fmt::print(stream_, "\n");
   bar_drawn_ = false;
   fmt::print(stream_, "{}\n", text);
@@ -62,6 +65,7 @@ void ProgressReporter::Message(const std::string& text) {
 }
 
 void ProgressReporter::Finish() {
+  if (stream_ == nullptr) return;
   if (tty_ && bar_drawn_) fmt::print(stream_, "\n");
   bar_drawn_ = false;
   std::fflush(stream_);

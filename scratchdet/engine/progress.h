@@ -19,11 +19,12 @@ struct ProgressLine {
 
 class ProgressReporter {
  public:
-  // `stream` defaults to stderr; `force_tty` overrides the isatty check (tests).
+  // `stream` defaults to stderr (nullptr: print nothing); `force_tty` overrides the isatty
+  // check (tests).
   ProgressReporter(int64_t total, int64_t log_interval, std::FILE* stream = stderr,
                    int force_tty = -1);
-  // Called after every iteration; prints when due. `start_iteration` lets a resumed run
-  // compute its ETA from the iterations it did itself.
+  // Called after every iteration; prints when due. The ETA counts from the first update, so a
+  // resumed run estimates from the iterations it did itself.
   void Update(const ProgressLine& line);
   // Prints a message on its own line (the bar is redrawn after it).
   void Message(const std::string& text);

@@ -19,6 +19,7 @@
 #include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/lr_schedule.h"
 #include "scratchdet/engine/peak_memory.h"
+#include "scratchdet/engine/pretrain.h"
 #include "scratchdet/engine/progress.h"
 #include "scratchdet/model/ssd.h"
 
@@ -126,7 +127,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     json model_config = ResolveModelConfig(config, data.num_classes());
     model::SsdDetector detector = model::BuildDetector(model_config, config.seed);
     detector->to(device);
-    result["model"] = detector->config_json();
+    result["model"] = model::ToJson(detector->config());
 
     torch::optim::SGD optimizer(
         detector->parameters(),
@@ -152,6 +153,13 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
         fmt::print(stderr, "resuming {} from iteration {}\n", context.run_dir, start_iteration);
     }
     result["resumed_from_iteration"] = start_iteration;
+    if (config.pretrain.enabled) {
+      // A resumed run's checkpoint already holds the pretrained-then-fine-tuned weights.
+      result["pretrain"] = start_iteration > 0
+                               ? json{{"source", config.pretrain.source},
+                                      {"note", "restored from checkpoint"}}
+                               : PretrainBackbone(*detector, data, config, device, context.quiet);
+    }
 
     const box::PriorConfig& prior_config = detector->prior_config();
     const torch::Tensor priors =

@@ -291,6 +291,30 @@ json ProfileDefaults(const std::string& profile) {
   Fail("unknown profile '{}' (known: {})", profile, fmt::join(ProfileNames(), ", "));
 }
 
+// "solver.lr=0.01" -> patch {"solver": {"lr": 0.01}}; a value that is not JSON is a string.
+json OverridePatch(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    Fail("--set '{}': expected key.path=value", assignment);
+  json value;
+  const std::string text = assignment.substr(eq + 1);
+  try {
+    value = json::parse(text);
+  } catch (const json::parse_error&) {
+    value = text;
+  }
+  std::string path = assignment.substr(0, eq);
+  json patch = value;
+  while (true) {
+    const size_t dot = path.rfind('.');
+    const std::string key = dot == std::string::npos ? path : path.substr(dot + 1);
+    patch = json{{key, patch}};
+    if (dot == std::string::npos) break;
+    path = path.substr(0, dot);
+  }
+  return patch;
+}
+
 json MergeConfig(const json& base, const json& patch, const std::string& where) {
   if (!patch.is_object()) Fail("config: {} must be an object", where);
   json out = base;

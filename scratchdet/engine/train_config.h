@@ -99,4 +99,8 @@ std::vector<std::string> ProfileNames();
 nlohmann::json MergeConfig(const nlohmann::json& base, const nlohmann::json& patch,
                            const std::string& where);
 
+// "solver.lr=0.01" -> {"solver": {"lr": 0.01}}: a command-line --set as a merge patch. The
+// value is parsed as JSON, and taken as a string when it is not JSON.
+nlohmann::json OverridePatch(const std::string& assignment);
+
 }  // namespace scratchdet::engine

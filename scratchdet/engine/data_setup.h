@@ -1,0 +1,44 @@
+// Datasets and loaders of a run, built from its DataOptions: the shapes benchmark (generated
+// once into a cache, keyed by its parameters), a VOC-layout folder, or COCO.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scratchdet/data/dataset.h"
+#include "scratchdet/data/loader.h"
+#include "scratchdet/engine/train_config.h"
+
+namespace scratchdet::engine {
+
+struct DataSetup {
+  std::shared_ptr<data::DetectionDataset> train;
+  std::shared_ptr<data::DetectionDataset> test;
+  std::unique_ptr<data::DataLoader> train_loader;  // endless, SSD augmentation
+  std::vector<std::string> class_names;
+  nlohmann::json description;  // what the result JSON records about the data
+
+  int num_classes() const { return static_cast<int>(class_names.size()) + 1; }
+  nlohmann::json BadSampleCounts() const;
+};
+
+// Root of generated data (shapes); `cache_root` empty = $XDG_CACHE_HOME or ~/.cache.
+std::string CacheRoot(const std::string& cache_root);
+
+// Generates the shapes dataset for `options` under the cache unless a complete copy exists;
+// returns its folder. Generation goes to a temporary folder renamed into place, so an
+// interrupted generation is never mistaken for a complete one.
+std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::string& cache_root);
+
+// with_train = false skips the training set and loader (evaluation only).
+DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root,
+                    bool with_train = true);
+
+// The model config of a run: config.model (preset name or object) with config.model_overrides
+// merged in, and num_classes from the data.
+nlohmann::json ResolveModelConfig(const TrainConfig& config, int num_classes);
+
+}  // namespace scratchdet::engine

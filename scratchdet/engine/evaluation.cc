@@ -1,0 +1,187 @@
+#include "scratchdet/engine/evaluation.h"
+
+#include <fmt/format.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "scratchdet/box/postprocess.h"
+#include "scratchdet/core/error.h"
+#include "scratchdet/data/pixel_convention.h"
+#include "scratchdet/data/transforms/test_transform.h"
+#include "scratchdet/eval/coco_eval.h"
+#include "scratchdet/eval/voc_eval.h"
+
+namespace scratchdet::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// One detection in the original image's continuous pixel coordinates.
+struct PixelDetection {
+  size_t image = 0;
+  int class_index = 0;
+  double score = 0;
+  double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+};
+
+// Runs the detector over the test set in batches.
+std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataSetup& data,
+                                   const TrainConfig& config, const torch::Device& device,
+                                   const std::vector<data::Sample>& annotations) {
+  torch::NoGradGuard no_grad;
+  detector.eval();
+  const int size = config.input_size;
+  const torch::Tensor priors = detector.Priors(size, size).to(device);
+  const std::vector<double>& variances = detector.prior_config().variances;
+  std::vector<PixelDetection> out;
+  const size_t n = data.test->size();
+  for (size_t start = 0; start < n; start += config.eval.batch_size) {
+    const size_t end = std::min(n, start + static_cast<size_t>(config.eval.batch_size));
+    std::vector<torch::Tensor> images;
+    std::vector<size_t> indices;
+    for (size_t i = start; i < end; ++i) {
+      std::optional<data::Sample> sample = data.test->TryLoad(i);
+      if (!sample) continue;  // skipped under on_bad_sample=skip, counted in bad_samples
+      images.push_back(data::TestTransform(sample->image, size));
+      indices.push_back(i);
+    }
+    if (images.empty()) continue;
+    const model::SsdOutput output = detector.forward(torch::stack(images).to(device));
+    const std::vector<box::Detections> detections =
+        box::PostProcess(output.loc, output.conf, priors, variances);
+    for (size_t b = 0; b < indices.size(); ++b) {
+      const data::Sample& gt = annotations[indices[b]];
+      const torch::Tensor boxes = detections[b].boxes.to(torch::kCPU, torch::kFloat64);
+      const torch::Tensor scores = detections[b].scores.to(torch::kCPU, torch::kFloat64);
+      const torch::Tensor labels = detections[b].labels.to(torch::kCPU);
+      const auto bx = boxes.accessor<double, 2>();
+      for (int64_t k = 0; k < boxes.size(0); ++k) {
+        PixelDetection d;
+        d.image = indices[b];
+        d.class_index = static_cast<int>(labels[k].item<int64_t>()) - 1;
+        d.score = scores[k].item<double>();
+        d.x1 = std::clamp(bx[k][0], 0.0, 1.0) * gt.width;
+        d.y1 = std::clamp(bx[k][1], 0.0, 1.0) * gt.height;
+        d.x2 = std::clamp(bx[k][2], 0.0, 1.0) * gt.width;
+        d.y2 = std::clamp(bx[k][3], 0.0, 1.0) * gt.height;
+        out.push_back(d);
+      }
+    }
+  }
+  return out;
+}
+
+// Precision/recall curve resampled at <= 101 recall points for the report's plots.
+json ResampledCurve(const std::vector<double>& recall, const std::vector<double>& precision) {
+  json r = json::array(), p = json::array();
+  const size_t n = recall.size();
+  const size_t step = std::max<size_t>(1, n / 100);
+  for (size_t i = 0; i < n; i += step) {
+    r.push_back(recall[i]);
+    p.push_back(precision[i]);
+  }
+  if (n > 0 && (n - 1) % step != 0) {
+    r.push_back(recall.back());
+    p.push_back(precision.back());
+  }
+  return {{"recall", r}, {"precision", p}};
+}
+
+json VocMetrics(const DataSetup& data, const TrainConfig& config,
+                const std::vector<data::Sample>& annotations,
+                const std::vector<PixelDetection>& detections) {
+  std::vector<eval::VocGroundTruth> gts;
+  for (const data::Sample& s : annotations)
+    for (size_t k = 0; k < s.boxes.size(); ++k) {
+      const auto v = data::ContinuousToVoc(s.boxes[k][0], s.boxes[k][1], s.boxes[k][2],
+                                           s.boxes[k][3]);
+      gts.push_back({s.image_id, static_cast<int>(s.labels[k]), v[0], v[1], v[2], v[3],
+                     s.difficult[k] != 0});
+    }
+  std::vector<eval::VocDetection> dets;
+  dets.reserve(detections.size());
+  for (const PixelDetection& d : detections) {
+    auto v = data::ContinuousToVoc(d.x1, d.y1, d.x2, d.y2);
+    // A sub-pixel box can map to xmax < xmin in the +1 convention; keep it valid.
+    v[2] = std::max(v[2], v[0]);
+    v[3] = std::max(v[3], v[1]);
+    dets.push_back({annotations[d.image].image_id, d.class_index, d.score, v[0], v[1], v[2], v[3]});
+  }
+  eval::VocEvalOptions options;
+  options.metric = eval::ParseVocApMetric(config.eval.metric);
+  const eval::VocEvalResult result = EvaluateVoc(data.class_names, gts, dets, options);
+  json metrics;
+  metrics["mAP"] = result.mean_ap ? json(*result.mean_ap) : json();
+  metrics["per_class_ap"] = json::object();
+  metrics["pr_curves"] = json::object();
+  for (const eval::VocClassResult& c : result.per_class) {
+    metrics["per_class_ap"][c.name] = c.ap ? json(*c.ap) : json();
+    metrics["pr_curves"][c.name] = ResampledCurve(c.recall, c.precision);
+  }
+  metrics["voc"] = eval::ToJson(result);
+  return metrics;
+}
+
+json CocoMetrics(const DataSetup& data, const std::vector<data::Sample>& annotations,
+                 const std::vector<PixelDetection>& detections) {
+  std::vector<eval::CocoGroundTruth> gts;
+  std::vector<eval::CocoDetection> dets;
+  for (size_t i = 0; i < annotations.size(); ++i) {
+    const data::Sample& s = annotations[i];
+    for (size_t k = 0; k < s.boxes.size(); ++k) {
+      eval::CocoGroundTruth g;
+      g.image_id = static_cast<int64_t>(i);
+      g.category_id = s.labels[k];
+      g.x = s.boxes[k][0];
+      g.y = s.boxes[k][1];
+      g.w = s.boxes[k][2] - s.boxes[k][0];
+      g.h = s.boxes[k][3] - s.boxes[k][1];
+      g.area = g.w * g.h;
+      g.iscrowd = !s.crowd.empty() && s.crowd[k] != 0;
+      gts.push_back(g);
+    }
+  }
+  for (const PixelDetection& d : detections) {
+    eval::CocoDetection c;
+    c.image_id = static_cast<int64_t>(d.image);
+    c.category_id = d.class_index;
+    c.score = d.score;
+    c.x = d.x1;
+    c.y = d.y1;
+    c.w = d.x2 - d.x1;
+    c.h = d.y2 - d.y1;
+    dets.push_back(c);
+  }
+  std::vector<int64_t> image_ids(annotations.size());
+  for (size_t i = 0; i < image_ids.size(); ++i) image_ids[i] = static_cast<int64_t>(i);
+  std::vector<int64_t> category_ids(data.class_names.size());
+  for (size_t c = 0; c < category_ids.size(); ++c) category_ids[c] = static_cast<int64_t>(c);
+  const eval::CocoEvalResult result = eval::EvaluateCoco(gts, dets, image_ids, category_ids);
+  json metrics;
+  metrics["coco"] = eval::ToJson(result);
+  metrics["mAP"] = metrics["coco"].at("AP");
+  return metrics;
+}
+
+}  // namespace
+
+json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
+                      const TrainConfig& config, const torch::Device& device) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<data::Sample> annotations = data::LoadGroundTruths(*data.test);
+  const std::vector<PixelDetection> detections =
+      Detect(detector, data, config, device, annotations);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  json metrics = config.eval.metric == "coco" ? CocoMetrics(data, annotations, detections)
+                                              : VocMetrics(data, config, annotations, detections);
+  metrics["num_test_images"] = annotations.size();
+  metrics["num_detections"] = detections.size();
+  metrics["eval_images_per_second"] = annotations.size() / std::max(seconds, 1e-9);
+  return metrics;
+}
+
+}  // namespace scratchdet::engine
