@@ -1,0 +1,27 @@
+#include "scratchdet/model/mac_counter.h"
+
+namespace scratchdet::model {
+
+namespace {
+thread_local MacCounter* active_counter = nullptr;
+}  // namespace
+
+MacCounter::MacCounter() : parent_(active_counter) { active_counter = this; }
+
+MacCounter::~MacCounter() { active_counter = parent_; }
+
+void MacCounter::Add(const torch::nn::Conv2dImpl& conv, const torch::Tensor& output) {
+  const auto& weight = conv.weight;  // [Cout, Cin/groups, kh, kw]
+  const int64_t per_output = weight.size(1) * weight.size(2) * weight.size(3);
+  macs_ += output.numel() * per_output;
+  convs_.insert(&conv);
+  if (parent_ != nullptr) parent_->Add(conv, output);
+}
+
+torch::Tensor CountedConv(torch::nn::Conv2d conv, const torch::Tensor& input) {
+  torch::Tensor output = conv->forward(input);
+  if (active_counter != nullptr) active_counter->Add(*conv, output);
+  return output;
+}
+
+}  // namespace scratchdet::model

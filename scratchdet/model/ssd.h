@@ -1,0 +1,78 @@
+// The single-shot detector: backbone -> extra layers -> SSD head, built from a ModelConfig.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "scratchdet/box/prior_config.h"
+#include "scratchdet/box/priors.h"
+#include "scratchdet/model/backbone/backbone.h"
+#include "scratchdet/model/config.h"
+#include "scratchdet/model/extras.h"
+#include "scratchdet/model/head.h"
+
+namespace scratchdet::model {
+
+struct SsdOutput {
+  torch::Tensor loc;   // [B, P, 4] encoded offsets, prior order of box::GeneratePriors
+  torch::Tensor conf;  // [B, P, num_classes] logits, class 0 = background
+  std::vector<box::FeatureMapSize> maps;  // the six detection sources' real sizes
+};
+
+// Children "backbone", "extras", "head". Weights are initialised by BuildDetector (init.h).
+class SsdDetectorImpl : public torch::nn::Module {
+ public:
+  // Throws scratchdet::Error naming the config key for a bad config.
+  explicit SsdDetectorImpl(const ModelConfig& config);
+
+  SsdOutput forward(const torch::Tensor& images /*[B, 3, H, W]*/);
+
+  // Priors [P, 4] (cx, cy, w, h) normalised, CPU float, for an input of height x width, from
+  // the feature-map sizes that input gives; cached per size.
+  torch::Tensor Priors(int height, int width);
+
+  // Sizes of the six sources for an input of height x width by shape arithmetic (no forward).
+  // Throws scratchdet::Error giving the smallest working square input when a map is empty.
+  std::vector<box::FeatureMapSize> FeatureMapSizes(int height, int width) const;
+  // Smallest square input giving six non-empty maps.
+  int MinimumInputSize() const;
+
+  // Channels of the six sources.
+  std::vector<int64_t> source_channels() const;
+
+  // The config with bn_backbone resolved.
+  const ModelConfig& config() const { return config_; }
+  const box::PriorConfig& prior_config() const { return prior_config_; }
+  std::shared_ptr<BackboneImpl> backbone() const { return backbone_; }
+  std::shared_ptr<ExtrasImpl> extras() const { return extras_; }
+
+ private:
+  std::vector<box::FeatureMapSize> RawSizes(int height, int width) const;
+
+  ModelConfig config_;
+  box::PriorConfig prior_config_;
+  std::shared_ptr<BackboneImpl> backbone_;
+  std::shared_ptr<ExtrasImpl> extras_;
+  SsdHead head_{nullptr};
+  std::mutex priors_mutex_;
+  std::map<std::pair<int, int>, torch::Tensor> priors_cache_;
+};
+TORCH_MODULE(SsdDetector);
+
+// Parses the config (model/config.h: a preset name, an object, or {"preset", ...overrides}),
+// builds the detector and initialises it with InitializeWeights(seed).
+SsdDetector BuildDetector(const nlohmann::json& config_or_preset, int64_t seed = 0);
+SsdDetector BuildDetector(const ModelConfig& config, int64_t seed = 0);
+
+// The backbone alone (e.g. for a classification pretrain stage), initialised like the
+// detector's: forward returns its source maps; out_channels() gives their channels.
+std::shared_ptr<BackboneImpl> BuildBackbone(const ModelConfig& config, int64_t seed = 0);
+
+}  // namespace scratchdet::model
