@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
@@ -82,9 +83,39 @@ json ExperimentMeta(const Experiment& e) {
           {"description", e.description}};
 }
 
+// Threads and workers change speed, not results (the loader is worker-independent).
+json ComparableConfig(json config) {
+  config.erase("threads");
+  config.erase("workers");
+  return config;
+}
+
+// A finished result (ok or diverged) of the same config is reused unless --fresh.
+std::optional<json> CachedResult(const std::string& run_dir, const TrainConfig& config) {
+  const std::string path = run_dir + "/result.json";
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  try {
+    json result = json::parse(ReadFile(path));
+    const std::string state = result.at("status").at("state");
+    if ((state == "ok" || state == "diverged") &&
+        ComparableConfig(result.at("config")) == ComparableConfig(ToJson(config)))
+      return result;
+  } catch (const std::exception&) {
+    // Unreadable or partial: run again.
+  }
+  return std::nullopt;
+}
+
 json RunOne(const Experiment& e, const ExperimentRequest& r, int64_t seed, bool quiet) {
   const json resolved = ResolveConfig(e, r, seed);
   const TrainConfig config = ParseTrainConfig(resolved);
+  if (!r.fresh) {
+    if (auto cached = CachedResult(RunDirectory(e, r, seed), config)) {
+      fmt::print("== {} seed {}: result exists for this config (use --fresh to rerun)\n", e.name,
+                 seed);
+      return *cached;
+    }
+  }
   RunContext context;
   context.experiment = ExperimentMeta(e);
   context.profile = r.profile;

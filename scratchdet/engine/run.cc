@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +85,28 @@ double GradientNorm(torch::nn::Module& model) {
 }
 
 std::string CheckpointPath(const RunContext& c) { return c.run_dir + "/checkpoint.pt"; }
+
+// Set by SIGINT/SIGTERM: the loop checkpoints and stops at the next iteration boundary.
+volatile std::sig_atomic_t g_stop_requested = 0;
+void RequestStop(int) { g_stop_requested = 1; }
+
+// Installs the stop handlers for the lifetime of a run and restores the previous ones.
+class StopSignalScope {
+ public:
+  StopSignalScope() {
+    g_stop_requested = 0;
+    previous_int_ = std::signal(SIGINT, RequestStop);
+    previous_term_ = std::signal(SIGTERM, RequestStop);
+  }
+  ~StopSignalScope() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+
+ private:
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
+};
 
 }  // namespace
 
@@ -172,6 +195,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     json evaluations = json::array();
     std::string diverged;
 
+    const StopSignalScope stop_signals;
+    bool interrupted = false;
     detector->train();
     for (int64_t it = start_iteration; it < config.solver.iterations; ++it) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -228,12 +253,15 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                        images_per_iteration / std::max(seconds, 1e-9)});
 
       const bool last = it + 1 == config.solver.iterations;
-      if (config.checkpoint_interval > 0 && ((it + 1) % config.checkpoint_interval == 0 || last)) {
+      interrupted = !last && (g_stop_requested != 0 || it + 1 == context.stop_after_iteration);
+      if (interrupted ||
+          (config.checkpoint_interval > 0 && ((it + 1) % config.checkpoint_interval == 0 || last))) {
         checkpoint.state = {{"iteration", it + 1},
                             {"loader", data.train_loader->State()},
                             {"curves", curves.ToJson()}};
         SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
       }
+      if (interrupted) break;
       if (config.eval.interval > 0 && (it + 1) % config.eval.interval == 0 && !last) {
         const json metrics = EvaluateDetector(*detector, data, config, device);
         evaluations.push_back({{"iteration", it + 1}, {"metrics", metrics}});
@@ -258,6 +286,12 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     if (!diverged.empty()) {
       metrics["mAP"] = nullptr;
       return finish("diverged", diverged);
+    }
+    if (interrupted) {
+      metrics["mAP"] = nullptr;
+      return finish("interrupted",
+                    fmt::format("stopped after iteration {}; run again to resume",
+                                curves.loss.size()));
     }
     SaveWeights(context.run_dir + "/model.pt", *detector);
     const json final_metrics = EvaluateDetector(*detector, data, config, device);

@@ -16,12 +16,16 @@ struct RunContext {
   std::string cache_root;   // generated datasets (empty: ~/.cache/scratchdet)
   bool fresh = false;       // ignore an existing checkpoint
   bool quiet = false;       // no progress output (tests)
+  // Stop (checkpoint written, status "interrupted") once this many iterations are done;
+  // -1: run to the end. Ctrl-C / SIGTERM do the same at the next iteration boundary.
+  int64_t stop_after_iteration = -1;
 };
 
 // Trains (resuming from run_dir/checkpoint.pt unless fresh), evaluates, writes
 // run_dir/result.json atomically and returns the result. A NaN/Inf loss or gradient ends the
 // run with status "diverged"; an exception ends it with status "failed" and the message, and
-// the result is still written before the error propagates.
+// the result is still written before the error propagates. An interrupted run (see
+// stop_after_iteration) writes status "interrupted"; running it again resumes it exactly.
 nlohmann::json TrainAndEvaluate(const TrainConfig& config, const RunContext& context);
 
 }  // namespace scratchdet::engine
