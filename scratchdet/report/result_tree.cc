@@ -1,0 +1,116 @@
+#include "scratchdet/report/result_tree.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "scratchdet/core/error.h"
+
+namespace scratchdet::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What the layout <profile>/table_<t>/<experiment>/seed<k>/result.json says about a file.
+struct PathLayout {
+  std::string profile;
+  std::string table;
+  std::string experiment;
+  int64_t seed = 0;
+};
+
+std::optional<PathLayout> ParseLayout(const fs::path& relative) {
+  std::vector<std::string> parts;
+  for (const auto& part : relative) parts.push_back(part.string());
+  if (parts.size() < 5) return std::nullopt;
+  const size_t n = parts.size();
+  const std::string& table_dir = parts[n - 4];
+  const std::string& seed_dir = parts[n - 2];
+  if (table_dir.rfind("table_", 0) != 0 || table_dir.size() <= 6) return std::nullopt;
+  if (seed_dir.rfind("seed", 0) != 0 || seed_dir.size() <= 4) return std::nullopt;
+  const std::string digits = seed_dir.substr(4);
+  if (!std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
+  PathLayout layout;
+  layout.profile = parts[n - 5];
+  layout.table = table_dir.substr(6);
+  std::transform(layout.table.begin(), layout.table.end(), layout.table.begin(), ::toupper);
+  layout.experiment = parts[n - 3];
+  layout.seed = std::stoll(digits);
+  return layout;
+}
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
+  return s;
+}
+
+}  // namespace
+
+ResultTree ScanResults(const std::string& root, const std::string& profile) {
+  std::error_code error;
+  if (!fs::is_directory(root, error)) Fail("{}: results folder does not exist", root);
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(
+           root, fs::directory_options::skip_permission_denied, error);
+       it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (error) break;
+    if (it->path().filename() == "result.json" && !it->is_directory()) files.push_back(it->path());
+  }
+  // Files in the layout first, so that a stray copy elsewhere is the one called a duplicate.
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
+    const bool la = ParseLayout(fs::relative(a, root)).has_value();
+    const bool lb = ParseLayout(fs::relative(b, root)).has_value();
+    return la != lb ? la : a < b;
+  });
+
+  ResultTree tree;
+  std::set<std::tuple<std::string, std::string, int64_t>> seen;
+  for (const fs::path& file : files) {
+    const std::string path = file.string();
+    const std::optional<PathLayout> layout = ParseLayout(fs::relative(file, root));
+    if (layout && layout->profile != profile) continue;
+    RunResult run;
+    try {
+      run = LoadRunResult(path);
+    } catch (const Error& e) {
+      // A broken file outside the layout might belong to any profile: report it anyway.
+      std::string reason = e.what();
+      if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
+      tree.skipped.push_back({path, reason});
+      continue;
+    }
+    if (!layout && run.profile != profile) continue;
+    std::string mismatch;
+    if (layout) {
+      if (run.profile != layout->profile)
+        mismatch = "profile '" + run.profile + "' but the path says '" + layout->profile + "'";
+      else if (Upper(run.table) != layout->table)
+        mismatch = "experiment.table '" + run.table + "' but the path says table_" + layout->table;
+      else if (run.experiment != layout->experiment)
+        mismatch = "experiment.name '" + run.experiment + "' but the path says '" +
+                   layout->experiment + "'";
+      else if (run.seed != layout->seed)
+        mismatch = "seed " + std::to_string(run.seed) + " but the path says seed" +
+                   std::to_string(layout->seed);
+    }
+    if (!mismatch.empty()) {
+      tree.skipped.push_back({path, "fields disagree with the folder layout: " + mismatch});
+      continue;
+    }
+    run.table = Upper(run.table);
+    if (!seen.insert({run.table, run.experiment, run.seed}).second) {
+      tree.skipped.push_back({path, "a second result for table " + run.table + " " +
+                                        run.experiment + " seed " + std::to_string(run.seed)});
+      continue;
+    }
+    tree.runs.push_back(std::move(run));
+  }
+  std::sort(tree.runs.begin(), tree.runs.end(), [](const RunResult& a, const RunResult& b) {
+    return std::tie(a.table, a.experiment, a.seed) < std::tie(b.table, b.experiment, b.seed);
+  });
+  return tree;
+}
+
+}  // namespace scratchdet::report
