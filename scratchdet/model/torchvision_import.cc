@@ -25,7 +25,12 @@ std::map<std::string, torch::Tensor> ReadStateDict(const std::string& path) {
   try {
     value = torch::pickle_load(bytes);
   } catch (const std::exception& e) {
-    Fail("{}: not a state dict saved by torch.save: {}", path, e.what());
+    // LibTorch 1.13 cannot rebuild the OrderedDict (with its _metadata attribute) that
+    // model.state_dict() returns; a plain dict of the same tensors reads fine.
+    Fail("{}: cannot read it with torch::pickle_load; save the weights as a plain dict: "
+         "torch.save(dict(model.state_dict()), path) (scratchdet/model/"
+         "export_torchvision_weights.py converts a torchvision .pth file). Cause: {}",
+         path, std::string(e.what()).substr(0, 300));
   }
   if (!value.isGenericDict()) Fail("{}: expected a dict of tensors (a state_dict)", path);
   std::map<std::string, torch::Tensor> dict;
@@ -114,6 +119,20 @@ TorchvisionImportReport ImportTorchvisionWeights(BackboneImpl& backbone,
   for (const auto& item : backbone.named_parameters()) visit(item.key(), item.value());
   for (const auto& item : backbone.named_buffers()) visit(item.key(), item.value());
 
+  // Conv biases of a BN VGG: features.I.bias -> folded into convA_B.bn.running_mean.
+  std::vector<std::pair<std::string, std::string>> folded_biases;
+  if (family == Family::kVgg && backbone.options().batch_norm()) {
+    for (const auto& [key, ours] : std::map<std::string, std::string>(used)) {
+      static const std::regex kWeight(R"((.*)\.conv\.weight)");
+      std::smatch match;
+      if (!std::regex_match(ours, match, kWeight)) continue;
+      const std::string bias_key = key.substr(0, key.size() - std::string("weight").size()) + "bias";
+      if (source.count(bias_key)) {
+        folded_biases.emplace_back(bias_key, match[1].str() + ".bn.running_mean");
+        used[bias_key] = ours;
+      }
+    }
+  }
   std::vector<std::string> unexpected;
   for (const auto& [key, tensor] : source) {
     if (used.count(key)) continue;
@@ -131,6 +150,13 @@ TorchvisionImportReport ImportTorchvisionWeights(BackboneImpl& backbone,
          fmt::join(unexpected, ", "));
   torch::NoGradGuard no_grad;
   for (auto& [target, value] : copies) target.copy_(value);
+  // torchvision's vgg16_bn convs keep a bias before BN; ours drop it (BN re-centres). Folding
+  // it into the running mean is exact: BN(y + b) with mean m equals BN(y) with mean m - b in
+  // eval mode, and in train mode the batch mean absorbs b anyway.
+  for (const auto& [key, ours] : folded_biases) {
+    torch::Tensor running_mean = backbone.named_buffers()[ours];
+    running_mean.sub_(source.at(key));
+  }
   return report;
 }
 

@@ -1,5 +1,9 @@
-// Import of torchvision ImageNet weights (a state dict saved by Python's
-// `torch.save(model.state_dict(), path)`, or of `model.features` for VGG) into a backbone.
+// Import of torchvision ImageNet weights into a backbone. The file is a state dict (of the
+// whole model, or of `model.features` for VGG) saved by Python as a plain dict:
+//   torch.save(dict(model.state_dict()), path)
+// because LibTorch 1.13's torch::pickle_load cannot rebuild the OrderedDict (with _metadata)
+// that `torch.save(model.state_dict())` writes. export_torchvision_weights.py converts a
+// downloaded torchvision .pth file.
 //
 // Name mapping:
 //   resnet18/34 (and resnet18_a/_b, whose stem convs have the same shapes):
