@@ -183,9 +183,14 @@ TEST(ResultTreeTest, FieldsMustAgreeWithTheLayout) {
   testing::WriteResult(root, other, MakeResult(other));
   // Outside the layout: attributed by its fields; a copy of the same run is a duplicate.
   testing::WriteText(root + "/copies/result.json", MakeResult(other).dump());
+  // The lower-case folder spelling of the experiments/ packages is accepted too.
+  FixtureRun lower{"mini", "D", "scratchdet300", 0, "ok", 0.7};
+  testing::WriteText(root + "/mini/table_d/scratchdet300/seed0/result.json",
+                     MakeResult(lower).dump());
   const ResultTree tree = ScanResults(root, "mini");
-  ASSERT_EQ(tree.runs.size(), 1u);
+  ASSERT_EQ(tree.runs.size(), 2u);
   EXPECT_EQ(tree.runs[0].experiment, "resnet18");
+  EXPECT_EQ(tree.runs[1].experiment, "scratchdet300");
   ASSERT_EQ(tree.skipped.size(), 2u);
   EXPECT_EQ(tree.skipped[0].reason,
             "fields disagree with the folder layout: seed 4 but the path says seed1");

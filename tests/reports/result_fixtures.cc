@@ -42,9 +42,8 @@ json MakeResult(const FixtureRun& run) {
 }
 
 std::string ResultPath(const std::string& root, const FixtureRun& run) {
-  std::string table = run.table;
-  for (char& c : table) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return root + "/" + run.profile + "/table_" + table + "/" + run.experiment + "/seed" +
+  // As the trainer names it (scratchdet/engine/experiment.cc RunDirectory): table_A.
+  return root + "/" + run.profile + "/table_" + run.table + "/" + run.experiment + "/seed" +
          std::to_string(run.seed) + "/result.json";
 }
 

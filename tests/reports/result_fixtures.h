@@ -22,7 +22,7 @@ struct FixtureRun {
 // classes, sampled curves, PR curves for two classes).
 nlohmann::json MakeResult(const FixtureRun& run);
 
-// <root>/<profile>/table_<t>/<experiment>/seed<k>/result.json; returns its path.
+// <root>/<profile>/table_<T>/<experiment>/seed<k>/result.json (T as given, e.g. "A").
 std::string ResultPath(const std::string& root, const FixtureRun& run);
 
 // Writes `result` (or raw `text`) at ResultPath(root, run), creating folders.
