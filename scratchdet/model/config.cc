@@ -16,10 +16,9 @@ namespace scratchdet::model {
 
 namespace {
 
-const std::vector<std::string> kKeys = {"preset",        "backbone",  "bn_backbone",
-                                        "extras",        "residual_tail", "bn_extras",
-                                        "bn_pred",       "num_classes",   "width_multiplier",
-                                        "prior_config"};
+const std::vector<std::string> kKeys = {
+    "preset",    "backbone", "bn_backbone", "extras",           "residual_tail",
+    "bn_extras", "bn_pred",  "num_classes", "width_multiplier", "prior_config"};
 const std::vector<std::string> kExtras = {"ssd", "residual"};
 const std::vector<std::string> kResidualTails = {"paper", "released", "mmdet"};
 
@@ -60,8 +59,7 @@ const std::vector<std::pair<std::string, nlohmann::json>>& Presets() {
 std::string Show(const nlohmann::json& value) { return value.dump(); }
 
 std::string GetString(const nlohmann::json& value, const std::string& key) {
-  if (!value.is_string())
-    Fail("model config: key '{}' must be a string, got {}", key, Show(value));
+  if (!value.is_string()) Fail("model config: key '{}' must be a string, got {}", key, Show(value));
   return value.get<std::string>();
 }
 
@@ -113,9 +111,10 @@ void Validate(const ModelConfig& config) {
   CheckOneOf(config.extras, kExtras, "extras");
   CheckOneOf(config.residual_tail, kResidualTails, "residual_tail");
   if (config.residual_tail != "paper" && config.extras != "residual")
-    Fail("model config: key 'residual_tail' = '{}' only applies to extras 'residual' (extras is "
-         "'{}')",
-         config.residual_tail, config.extras);
+    Fail(
+        "model config: key 'residual_tail' = '{}' only applies to extras 'residual' (extras is "
+        "'{}')",
+        config.residual_tail, config.extras);
   if (config.num_classes < 2)
     Fail("model config: key 'num_classes' = {} must be >= 2 (background included)",
          config.num_classes);
@@ -135,9 +134,10 @@ void Validate(const ModelConfig& config) {
 int64_t ScaledChannels(int64_t channels, double width_multiplier) {
   const auto scaled = static_cast<int64_t>(std::lround(channels * width_multiplier));
   if (scaled < 1)
-    Fail("model config: key 'width_multiplier' = {} gives 0 channels for a {}-channel layer "
-         "(needs >= {:.4g})",
-         width_multiplier, channels, 0.5 / channels);
+    Fail(
+        "model config: key 'width_multiplier' = {} gives 0 channels for a {}-channel layer "
+        "(needs >= {:.4g})",
+        width_multiplier, channels, 0.5 / channels);
   return scaled;
 }
 
@@ -166,8 +166,7 @@ ModelConfig ParseModelConfig(const nlohmann::json& config_or_preset) {
     }
     ApplyObject(config_or_preset, config);
   } else {
-    Fail("model config: expected a preset name or a JSON object, got {}",
-         Show(config_or_preset));
+    Fail("model config: expected a preset name or a JSON object, got {}", Show(config_or_preset));
   }
   Validate(config);
   return config;
@@ -207,8 +206,8 @@ nlohmann::json ReadModelConfigArgument(const std::string& argument) {
   // Neither JSON nor a readable file: it must be a preset name.
   const auto names = ModelPresetNames();
   if (std::find(names.begin(), names.end(), argument) == names.end())
-    Fail("model config '{}': not inline JSON, not a readable file and not a preset ({})",
-         argument, fmt::join(names, ", "));
+    Fail("model config '{}': not inline JSON, not a readable file and not a preset ({})", argument,
+         fmt::join(names, ", "));
   return argument;
 }
 

@@ -7,9 +7,8 @@
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,15 +16,16 @@
 namespace scratchdet::model {
 
 struct ModelConfig {
-  std::string preset;                 // preset the config started from ("" = none)
-  std::string backbone = "vgg16";     // a registered backbone name (backbone/backbone.h)
-  std::optional<bool> bn_backbone;    // unset: the backbone's own default (vgg16: off)
-  std::string extras = "ssd";         // "ssd" or "residual" (extras.h)
-  std::string residual_tail = "paper";  // "paper" (10,5,3,1), "released" (10,5,5,5), "mmdet" (10,5,3,3)
-  bool bn_extras = false;             // BN after every conv of the extra layers
-  bool bn_pred = false;               // loc/conf convs without bias, each followed by BN
-  int64_t num_classes = 21;           // including background (label 0)
-  double width_multiplier = 1.0;      // scales every channel count of backbone and extras
+  std::string preset;               // preset the config started from ("" = none)
+  std::string backbone = "vgg16";   // a registered backbone name (backbone/backbone.h)
+  std::optional<bool> bn_backbone;  // unset: the backbone's own default (vgg16: off)
+  std::string extras = "ssd";       // "ssd" or "residual" (extras.h)
+  std::string residual_tail =
+      "paper";                    // "paper" (10,5,3,1), "released" (10,5,5,5), "mmdet" (10,5,3,3)
+  bool bn_extras = false;         // BN after every conv of the extra layers
+  bool bn_pred = false;           // loc/conf convs without bias, each followed by BN
+  int64_t num_classes = 21;       // including background (label 0)
+  double width_multiplier = 1.0;  // scales every channel count of backbone and extras
   std::string prior_config = "ssd300_voc";  // a box::BuiltinPriorConfig name
 };
 

@@ -18,7 +18,8 @@ class SsdExtrasImpl : public ExtrasImpl {
       int64_t reduce, out, stride, padding;
     };
     // paper.md "Extra layers", SSD-style.
-    const Layer layers[4] = {{256, 512, 2, 1}, {128, 256, 2, 1}, {128, 256, 1, 0}, {128, 256, 1, 0}};
+    const Layer layers[4] = {
+        {256, 512, 2, 1}, {128, 256, 2, 1}, {128, 256, 1, 0}, {128, 256, 1, 0}};
     const double w = options.width_multiplier();
     const bool bn = options.batch_norm();
     int64_t in = options.in_channels();
@@ -27,11 +28,11 @@ class SsdExtrasImpl : public ExtrasImpl {
       const int64_t out = ScaledChannels(layers[i].out, w);
       reduce_.push_back(register_module(fmt::format("conv{}_1", i + 6),
                                         ConvBlock(ConvBlockOptions(in, reduce, 1).batch_norm(bn))));
-      expand_.push_back(register_module(fmt::format("conv{}_2", i + 6),
-                                        ConvBlock(ConvBlockOptions(reduce, out, 3)
-                                                      .stride(layers[i].stride)
-                                                      .padding(layers[i].padding)
-                                                      .batch_norm(bn))));
+      expand_.push_back(
+          register_module(fmt::format("conv{}_2", i + 6), ConvBlock(ConvBlockOptions(reduce, out, 3)
+                                                                        .stride(layers[i].stride)
+                                                                        .padding(layers[i].padding)
+                                                                        .batch_norm(bn))));
       channels_.push_back(out);
       in = out;
     }
@@ -84,9 +85,10 @@ class ResidualExtrasImpl : public ExtrasImpl {
       steps.push_back({2, 1});
       steps.push_back({1, 1});
     } else {
-      Fail("model config: key 'residual_tail' has unknown value '{}'; known: paper, released, "
-           "mmdet",
-           options.residual_tail());
+      Fail(
+          "model config: key 'residual_tail' has unknown value '{}'; known: paper, released, "
+          "mmdet",
+          options.residual_tail());
     }
     const int64_t channels = ScaledChannels(128, options.width_multiplier());
     int64_t in = options.in_channels();

@@ -34,8 +34,7 @@ std::pair<torch::Tensor, torch::Tensor> SsdHeadImpl::forward(
   std::vector<torch::Tensor> locs, confs;
   const int64_t batch = sources.front().size(0);
   for (size_t l = 0; l < sources.size(); ++l) {
-    locs.push_back(
-        loc_[l]->forward(sources[l]).permute({0, 2, 3, 1}).reshape({batch, -1, 4}));
+    locs.push_back(loc_[l]->forward(sources[l]).permute({0, 2, 3, 1}).reshape({batch, -1, 4}));
     confs.push_back(conf_[l]
                         ->forward(sources[l])
                         .permute({0, 2, 3, 1})

@@ -8,14 +8,13 @@
 namespace scratchdet::model {
 
 ConvBlockImpl::ConvBlockImpl(const ConvBlockOptions& options_) : options(options_) {
-  conv = register_module(
-      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(),
-                                                         options.out_channels(),
-                                                         options.kernel_size())
-                                    .stride(options.stride())
-                                    .padding(options.padding())
-                                    .dilation(options.dilation())
-                                    .bias(!options.batch_norm())));
+  conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(),
+                                                                            options.out_channels(),
+                                                                            options.kernel_size())
+                                                       .stride(options.stride())
+                                                       .padding(options.padding())
+                                                       .dilation(options.dilation())
+                                                       .bias(!options.batch_norm())));
   if (options.batch_norm())
     bn = register_module("bn", torch::nn::BatchNorm2d(options.out_channels()));
 }
@@ -45,10 +44,10 @@ BasicBlockImpl::BasicBlockImpl(const BasicBlockOptions& options_) : options(opti
   if (bn) bn2 = register_module("bn2", torch::nn::BatchNorm2d(options.out_channels()));
   if (options.stride() != 1 || options.in_channels() != options.out_channels() ||
       options.padding() != 1) {
-    shortcut_conv = torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(), 1)
-            .stride(options.stride())
-            .bias(!bn));
+    shortcut_conv =
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), options.out_channels(), 1)
+                              .stride(options.stride())
+                              .bias(!bn));
     downsample = torch::nn::Sequential(shortcut_conv);
     if (bn) {
       shortcut_bn = torch::nn::BatchNorm2d(options.out_channels());
@@ -68,8 +67,8 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   if (downsample) {
     const int64_t crop = 1 - options.padding();  // valid block: centre crop
     if (crop > 0)
-      shortcut = shortcut.slice(2, crop, shortcut.size(2) - crop)
-                     .slice(3, crop, shortcut.size(3) - crop);
+      shortcut =
+          shortcut.slice(2, crop, shortcut.size(2) - crop).slice(3, crop, shortcut.size(3) - crop);
     shortcut = CountedConv(shortcut_conv, shortcut);
     if (shortcut_bn) shortcut = shortcut_bn->forward(shortcut);
   }

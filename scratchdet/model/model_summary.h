@@ -1,9 +1,8 @@
 // Introspection of a built detector: parameters, MACs of one forward, sources and priors.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -46,8 +46,9 @@ SsdDetectorImpl::SsdDetectorImpl(const ModelConfig& config) : config_(config) {
   std::vector<int64_t> per_cell;
   for (int l = 0; l < prior_config_.num_levels(); ++l)
     per_cell.push_back(prior_config_.priors_per_cell(l));
-  head_ = register_module("head", SsdHead(SsdHeadOptions(channels, per_cell, config.num_classes)
-                                              .batch_norm(config.bn_pred)));
+  head_ = register_module(
+      "head",
+      SsdHead(SsdHeadOptions(channels, per_cell, config.num_classes).batch_norm(config.bn_pred)));
 }
 
 std::vector<int64_t> SsdDetectorImpl::source_channels() const {
@@ -72,10 +73,11 @@ int SsdDetectorImpl::MinimumInputSize() const {
 std::vector<box::FeatureMapSize> SsdDetectorImpl::FeatureMapSizes(int height, int width) const {
   const auto maps = RawSizes(height, width);
   if (!AllNonEmpty(maps))
-    Fail("model (backbone '{}', extras '{}', residual_tail '{}'): input {}x{} is too small, "
-         "feature maps would be {}; the smallest square input is {}",
-         config_.backbone, config_.extras, config_.residual_tail, height, width, Describe(maps),
-         MinimumInputSize());
+    Fail(
+        "model (backbone '{}', extras '{}', residual_tail '{}'): input {}x{} is too small, "
+        "feature maps would be {}; the smallest square input is {}",
+        config_.backbone, config_.extras, config_.residual_tail, height, width, Describe(maps),
+        MinimumInputSize());
   return maps;
 }
 

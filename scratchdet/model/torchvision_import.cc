@@ -27,10 +27,11 @@ std::map<std::string, torch::Tensor> ReadStateDict(const std::string& path) {
   } catch (const std::exception& e) {
     // LibTorch 1.13 cannot rebuild the OrderedDict (with its _metadata attribute) that
     // model.state_dict() returns; a plain dict of the same tensors reads fine.
-    Fail("{}: cannot read it with torch::pickle_load; save the weights as a plain dict: "
-         "torch.save(dict(model.state_dict()), path) (scratchdet/model/"
-         "export_torchvision_weights.py converts a torchvision .pth file). Cause: {}",
-         path, std::string(e.what()).substr(0, 300));
+    Fail(
+        "{}: cannot read it with torch::pickle_load; save the weights as a plain dict: "
+        "torch.save(dict(model.state_dict()), path) (scratchdet/model/"
+        "export_torchvision_weights.py converts a torchvision .pth file). Cause: {}",
+        path, std::string(e.what()).substr(0, 300));
   }
   if (!value.isGenericDict()) Fail("{}: expected a dict of tensors (a state_dict)", path);
   std::map<std::string, torch::Tensor> dict;
@@ -80,9 +81,10 @@ TorchvisionImportReport ImportTorchvisionWeights(BackboneImpl& backbone,
   } else if (name == "vgg16" || name == "vgg16_bn") {
     family = Family::kVgg;
   } else {
-    Fail("{}: backbone '{}' has no torchvision counterpart (vgg16, vgg16_bn, resnet18, "
-         "resnet34 have)",
-         state_dict_path, name);
+    Fail(
+        "{}: backbone '{}' has no torchvision counterpart (vgg16, vgg16_bn, resnet18, "
+        "resnet34 have)",
+        state_dict_path, name);
   }
   std::map<std::string, torch::Tensor> source = ReadStateDict(state_dict_path);
 
@@ -126,7 +128,8 @@ TorchvisionImportReport ImportTorchvisionWeights(BackboneImpl& backbone,
       static const std::regex kWeight(R"((.*)\.conv\.weight)");
       std::smatch match;
       if (!std::regex_match(ours, match, kWeight)) continue;
-      const std::string bias_key = key.substr(0, key.size() - std::string("weight").size()) + "bias";
+      const std::string bias_key =
+          key.substr(0, key.size() - std::string("weight").size()) + "bias";
       if (source.count(bias_key)) {
         folded_biases.emplace_back(bias_key, match[1].str() + ".bn.running_mean");
         used[bias_key] = ours;
@@ -136,18 +139,19 @@ TorchvisionImportReport ImportTorchvisionWeights(BackboneImpl& backbone,
   std::vector<std::string> unexpected;
   for (const auto& [key, tensor] : source) {
     if (used.count(key)) continue;
-    const bool classifier = family == Family::kResNet ? key.rfind("fc.", 0) == 0
-                                                      : key.rfind("classifier.", 0) == 0;
+    const bool classifier =
+        family == Family::kResNet ? key.rfind("fc.", 0) == 0 : key.rfind("classifier.", 0) == 0;
     if (classifier)
       report.ignored.push_back(key);
     else
       unexpected.push_back(key);
   }
   if (!missing.empty() || !mismatched.empty() || !unexpected.empty())
-    Fail("{}: does not fit backbone '{}': missing keys [{}]; shape mismatches [{}]; unexpected "
-         "keys [{}]",
-         state_dict_path, name, fmt::join(missing, ", "), fmt::join(mismatched, ", "),
-         fmt::join(unexpected, ", "));
+    Fail(
+        "{}: does not fit backbone '{}': missing keys [{}]; shape mismatches [{}]; unexpected "
+        "keys [{}]",
+        state_dict_path, name, fmt::join(missing, ", "), fmt::join(mismatched, ", "),
+        fmt::join(unexpected, ", "));
   torch::NoGradGuard no_grad;
   for (auto& [target, value] : copies) target.copy_(value);
   // torchvision's vgg16_bn convs keep a bias before BN; ours drop it (BN re-centres). Folding

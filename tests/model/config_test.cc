@@ -106,8 +106,7 @@ TEST(ModelConfigTest, ScaledChannelsRoundsAndRejectsZero) {
   EXPECT_EQ(ScaledChannels(64, 0.25), 16);
   EXPECT_EQ(ScaledChannels(1024, 0.125), 128);
   EXPECT_EQ(ScaledChannels(64, 0.01), 1);  // 0.64 rounds to 1: the minimum
-  EXPECT_NE(ErrorOf([] { ScaledChannels(64, 0.005); }).find("gives 0 channels"),
-            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ScaledChannels(64, 0.005); }).find("gives 0 channels"), std::string::npos);
 }
 
 TEST(ModelConfigTest, ReadModelConfigArgumentAcceptsPresetFileAndInlineJson) {
@@ -124,8 +123,9 @@ TEST(ModelConfigTest, ReadModelConfigArgumentAcceptsPresetFileAndInlineJson) {
             std::string::npos);
   EXPECT_NE(ErrorOf([] { ReadModelConfigArgument("{oops"); }).find("does not parse"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([] { ReadModelConfigArgument("no_such_thing"); })
-                .find("not inline JSON, not a readable file and not a preset"),
+  EXPECT_NE(ErrorOf([] {
+              ReadModelConfigArgument("no_such_thing");
+            }).find("not inline JSON, not a readable file and not a preset"),
             std::string::npos);
 }
 

@@ -24,8 +24,8 @@ std::string ReferenceDir() {
   static const std::string dir = [] {
     const char* tmp = std::getenv("TEST_TMPDIR");
     const std::string d = std::string(tmp ? tmp : "/tmp") + "/torchvision_reference";
-    const std::string command = "mkdir -p " + d +
-                                " && /usr/bin/python3 tests/model/torchvision_reference.py " + d;
+    const std::string command =
+        "mkdir -p " + d + " && /usr/bin/python3 tests/model/torchvision_reference.py " + d;
     if (std::system(command.c_str()) != 0) ADD_FAILURE() << "failed: " << command;
     return d;
   }();
@@ -63,13 +63,12 @@ std::string ErrorOf(const std::function<void()>& f) {
 
 TEST(TorchvisionImportTest, Vgg16BnConv4_3MatchesTorchvision) {
   auto backbone = Backbone("vgg16_bn");
-  const auto report =
-      ImportTorchvisionWeights(*backbone, ReferenceDir() + "/vgg16_bn_state.pt");
+  const auto report = ImportTorchvisionWeights(*backbone, ReferenceDir() + "/vgg16_bn_state.pt");
   // 13 convs: weight + BN (weight, bias, running mean/var, num_batches_tracked).
   EXPECT_EQ(report.imported.size(), 13u * 6u);
-  EXPECT_NE(std::find(report.kept_initialised.begin(), report.kept_initialised.end(),
-                      "fc6.conv.weight"),
-            report.kept_initialised.end());
+  EXPECT_NE(
+      std::find(report.kept_initialised.begin(), report.kept_initialised.end(), "fc6.conv.weight"),
+      report.kept_initialised.end());
   torch::NoGradGuard no_grad;
   const auto sources = backbone->forward(LoadTensor("vgg16_bn_input"));
   const torch::Tensor expected = LoadTensor("vgg16_bn_conv4_3");
@@ -82,9 +81,9 @@ TEST(TorchvisionImportTest, Vgg16Conv4_3WithL2NormMatchesTorchvision) {
   auto backbone = Backbone("vgg16");
   const auto report = ImportTorchvisionWeights(*backbone, ReferenceDir() + "/vgg16_state.pt");
   EXPECT_EQ(report.imported.size(), 13u * 2u);
-  EXPECT_NE(std::find(report.kept_initialised.begin(), report.kept_initialised.end(),
-                      "l2norm.weight"),
-            report.kept_initialised.end());
+  EXPECT_NE(
+      std::find(report.kept_initialised.begin(), report.kept_initialised.end(), "l2norm.weight"),
+      report.kept_initialised.end());
   torch::NoGradGuard no_grad;
   const auto sources = backbone->forward(LoadTensor("vgg16_input"));
   EXPECT_LT(RelativeError(sources[0], LoadTensor("vgg16_conv4_3")), 1e-5);
@@ -141,7 +140,8 @@ TEST(TorchvisionImportTest, MismatchedBackbonesListTheKeys) {
   auto resnet34 = Backbone("resnet34");
   const std::string depth_error =
       ErrorOf([&] { ImportTorchvisionWeights(*resnet34, dir + "/resnet18_state.pt"); });
-  EXPECT_NE(depth_error.find("missing keys [layer1.2.conv1.weight (for layer1.2.conv1.weight)"), std::string::npos)
+  EXPECT_NE(depth_error.find("missing keys [layer1.2.conv1.weight (for layer1.2.conv1.weight)"),
+            std::string::npos)
       << depth_error;
   EXPECT_NE(depth_error.find("layer3.5.conv1.weight (for layer3.5.conv1.weight)"),
             std::string::npos)
@@ -156,24 +156,25 @@ TEST(TorchvisionImportTest, MismatchedBackbonesListTheKeys) {
 TEST(TorchvisionImportTest, BadFilesAreErrors) {
   auto backbone = Backbone("resnet18", 0.25);
   const std::string dir = ReferenceDir();
-  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*backbone, dir + "/nope.pt"); })
-                .find("nope.pt: cannot open"),
+  EXPECT_NE(ErrorOf([&] {
+              ImportTorchvisionWeights(*backbone, dir + "/nope.pt");
+            }).find("nope.pt: cannot open"),
             std::string::npos);
-  {
-    std::ofstream(dir + "/garbage.pt") << "not a zip";
-  }
-  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*backbone, dir + "/garbage.pt"); })
-                .find("garbage.pt: cannot read it with torch::pickle_load"),
+  { std::ofstream(dir + "/garbage.pt") << "not a zip"; }
+  EXPECT_NE(ErrorOf([&] {
+              ImportTorchvisionWeights(*backbone, dir + "/garbage.pt");
+            }).find("garbage.pt: cannot read it with torch::pickle_load"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*backbone, dir + "/ordered.pt"); })
-                .find("torch.save(dict(model.state_dict()), path)"),
+  EXPECT_NE(ErrorOf([&] {
+              ImportTorchvisionWeights(*backbone, dir + "/ordered.pt");
+            }).find("torch.save(dict(model.state_dict()), path)"),
             std::string::npos);
-  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*backbone, dir + "/resnet18_input.pt"); })
-                .find("expected a dict"),
+  EXPECT_NE(ErrorOf([&] {
+              ImportTorchvisionWeights(*backbone, dir + "/resnet18_input.pt");
+            }).find("expected a dict"),
             std::string::npos);
   auto root = Backbone("root_resnet18", 0.25);
-  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*root, dir + "/resnet18_state.pt"); }),
-            "");
+  EXPECT_NE(ErrorOf([&] { ImportTorchvisionWeights(*root, dir + "/resnet18_state.pt"); }), "");
   EXPECT_NE(ErrorOf([&] {
               ModelConfig c;
               c.backbone = "root_resnet34";

@@ -50,8 +50,7 @@ using BackboneFactory = std::function<std::shared_ptr<BackboneImpl>(const Backbo
 
 struct BackboneRegistrar {
   // `batch_norm` also gives the default of bn_backbone: kOptional defaults to off.
-  BackboneRegistrar(const std::string& name, BackboneBatchNorm batch_norm,
-                    BackboneFactory factory);
+  BackboneRegistrar(const std::string& name, BackboneBatchNorm batch_norm, BackboneFactory factory);
 };
 
 // Registered names, sorted.

@@ -16,9 +16,9 @@ StandardStemImpl::StandardStemImpl(const BackboneOptions& options, int64_t conv_
       max_pool_(max_pool),
       channels_(ScaledChannels(64, options.width_multiplier())) {
   conv1_ = register_module(
-      "conv1", torch::nn::Conv2d(
-                   torch::nn::Conv2dOptions(3, channels_, 7).stride(conv_stride).padding(3).bias(
-                       false)));
+      "conv1",
+      torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(3, channels_, 7).stride(conv_stride).padding(3).bias(false)));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(channels_));
 }
 
@@ -81,8 +81,8 @@ int64_t ResNetImpl::SourceSize(int64_t n, int stage) const {
 std::vector<box::FeatureMapSize> ResNetImpl::SourceSizes(int height, int width) const {
   std::vector<box::FeatureMapSize> sizes;
   for (int stage : {2, 3})
-    sizes.push_back({static_cast<int>(SourceSize(height, stage)),
-                     static_cast<int>(SourceSize(width, stage))});
+    sizes.push_back(
+        {static_cast<int>(SourceSize(height, stage)), static_cast<int>(SourceSize(width, stage))});
   return sizes;
 }
 

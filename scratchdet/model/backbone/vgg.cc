@@ -41,12 +41,11 @@ class Vgg16Impl : public BackboneImpl {
     }
     conv4_channels_ = ScaledChannels(kStageChannels[3], w);
     fc_channels_ = ScaledChannels(1024, w);
-    fc6_ = register_module("fc6", ConvBlock(ConvBlockOptions(in, fc_channels_, 3)
-                                                .padding(6)
-                                                .dilation(6)
-                                                .batch_norm(bn)));
-    fc7_ = register_module("fc7",
-                           ConvBlock(ConvBlockOptions(fc_channels_, fc_channels_, 1).batch_norm(bn)));
+    fc6_ = register_module(
+        "fc6",
+        ConvBlock(ConvBlockOptions(in, fc_channels_, 3).padding(6).dilation(6).batch_norm(bn)));
+    fc7_ = register_module(
+        "fc7", ConvBlock(ConvBlockOptions(fc_channels_, fc_channels_, 1).batch_norm(bn)));
     if (!bn) l2norm_ = register_module("l2norm", L2Norm(conv4_channels_, 20.0));
   }
 
