@@ -99,6 +99,19 @@ json DataSetup::BadSampleCounts() const {
   return counts;
 }
 
+void DataSetup::RestoreTrainLoader(const json& state) {
+  data::LoaderState start;
+  start.epoch = state.at("epoch").get<int64_t>();
+  start.position = state.at("position").get<int64_t>();
+  train_loader.reset();  // stop its workers before the replacement starts its own
+  train_loader = std::make_unique<data::DataLoader>(train, train_options, start);
+}
+
+json DataSetup::TrainLoaderState() const {
+  const data::LoaderState state = train_loader->state();
+  return {{"epoch", state.epoch}, {"position", state.position}};
+}
+
 DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bool with_train) {
   DataSetup setup;
   std::string root = config.data.root;
@@ -115,14 +128,13 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
     setup.train = OpenDataset(config, root, /*train=*/true);
     if (setup.train->class_names() != setup.class_names)
       Fail("{}: train and test splits have different class lists", root);
-    data::LoaderOptions options;
+    data::DataLoaderOptions& options = setup.train_options;
     options.batch_size = config.solver.batch_size;
     options.input_size = config.input_size;
     options.workers = config.workers;
     options.seed = static_cast<uint64_t>(config.seed);
     options.keep_difficult = config.data.keep_difficult;
-    options.augment = true;
-    options.shuffle = true;
+    options.train = true;
     setup.train_loader = std::make_unique<data::DataLoader>(setup.train, options);
   }
   setup.description = {{"format", config.data.format},

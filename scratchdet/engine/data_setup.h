@@ -17,11 +17,15 @@ namespace scratchdet::engine {
 struct DataSetup {
   std::shared_ptr<data::DetectionDataset> train;
   std::shared_ptr<data::DetectionDataset> test;
+  data::DataLoaderOptions train_options;
   std::unique_ptr<data::DataLoader> train_loader;  // endless, SSD augmentation
   std::vector<std::string> class_names;
   nlohmann::json description;  // what the result JSON records about the data
 
   int num_classes() const { return static_cast<int>(class_names.size()) + 1; }
+  // Restarts the training loader at a checkpoint's position (loader.h: exact resume).
+  void RestoreTrainLoader(const nlohmann::json& state);
+  nlohmann::json TrainLoaderState() const;
   nlohmann::json BadSampleCounts() const;
 };
 

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <unordered_map>
 
 #include "scratchdet/box/postprocess.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/data/pixel_convention.h"
-#include "scratchdet/data/transforms/test_transform.h"
+#include "scratchdet/data/loader.h"
 #include "scratchdet/eval/coco_eval.h"
 #include "scratchdet/eval/voc_eval.h"
 
@@ -27,7 +29,8 @@ struct PixelDetection {
   double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
 };
 
-// Runs the detector over the test set in batches.
+// Runs the detector over the test set: the loader decodes and transforms (test transform,
+// dataset order, one pass) on its worker threads while the network runs.
 std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataSetup& data,
                                    const TrainConfig& config, const torch::Device& device,
                                    const std::vector<data::Sample>& annotations) {
@@ -36,37 +39,38 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   const int size = config.input_size;
   const torch::Tensor priors = detector.Priors(size, size).to(device);
   const std::vector<double>& variances = detector.prior_config().variances;
+  std::unordered_map<std::string, size_t> index_of;
+  for (size_t i = 0; i < annotations.size(); ++i) index_of[annotations[i].image_id] = i;
+
+  data::DataLoaderOptions options;
+  options.batch_size = config.eval.batch_size;
+  options.input_size = size;
+  options.workers = config.workers;
+  options.train = false;
+  data::DataLoader loader(data.test, options);
   std::vector<PixelDetection> out;
-  const size_t n = data.test->size();
-  for (size_t start = 0; start < n; start += config.eval.batch_size) {
-    const size_t end = std::min(n, start + static_cast<size_t>(config.eval.batch_size));
-    std::vector<torch::Tensor> images;
-    std::vector<size_t> indices;
-    for (size_t i = start; i < end; ++i) {
-      std::optional<data::Sample> sample = data.test->TryLoad(i);
-      if (!sample) continue;  // skipped under on_bad_sample=skip, counted in bad_samples
-      images.push_back(data::TestTransform(sample->image, size));
-      indices.push_back(i);
-    }
-    if (images.empty()) continue;
-    const model::SsdOutput output = detector.forward(torch::stack(images).to(device));
+  while (std::optional<data::Batch> batch = loader.Next()) {
+    const model::SsdOutput output = detector.forward(batch->images.to(device));
     const std::vector<box::Detections> detections =
         box::PostProcess(output.loc, output.conf, priors, variances);
-    for (size_t b = 0; b < indices.size(); ++b) {
-      const data::Sample& gt = annotations[indices[b]];
+    for (int64_t b = 0; b < batch->size(); ++b) {
+      const size_t image = index_of.at(batch->image_ids[b]);
+      const auto [height, width] = batch->original_sizes[b];
       const torch::Tensor boxes = detections[b].boxes.to(torch::kCPU, torch::kFloat64);
       const torch::Tensor scores = detections[b].scores.to(torch::kCPU, torch::kFloat64);
       const torch::Tensor labels = detections[b].labels.to(torch::kCPU);
       const auto bx = boxes.accessor<double, 2>();
+      const auto sc = scores.accessor<double, 1>();
+      const auto lb = labels.accessor<int64_t, 1>();
       for (int64_t k = 0; k < boxes.size(0); ++k) {
         PixelDetection d;
-        d.image = indices[b];
-        d.class_index = static_cast<int>(labels[k].item<int64_t>()) - 1;
-        d.score = scores[k].item<double>();
-        d.x1 = std::clamp(bx[k][0], 0.0, 1.0) * gt.width;
-        d.y1 = std::clamp(bx[k][1], 0.0, 1.0) * gt.height;
-        d.x2 = std::clamp(bx[k][2], 0.0, 1.0) * gt.width;
-        d.y2 = std::clamp(bx[k][3], 0.0, 1.0) * gt.height;
+        d.image = image;
+        d.class_index = static_cast<int>(lb[k]) - 1;
+        d.score = sc[k];
+        d.x1 = std::clamp(bx[k][0], 0.0, 1.0) * width;
+        d.y1 = std::clamp(bx[k][1], 0.0, 1.0) * height;
+        d.x2 = std::clamp(bx[k][2], 0.0, 1.0) * width;
+        d.y2 = std::clamp(bx[k][3], 0.0, 1.0) * height;
         out.push_back(d);
       }
     }
@@ -155,14 +159,16 @@ json CocoMetrics(const DataSetup& data, const std::vector<data::Sample>& annotat
     c.h = d.y2 - d.y1;
     dets.push_back(c);
   }
-  std::vector<int64_t> image_ids(annotations.size());
-  for (size_t i = 0; i < image_ids.size(); ++i) image_ids[i] = static_cast<int64_t>(i);
-  std::vector<int64_t> category_ids(data.class_names.size());
-  for (size_t c = 0; c < category_ids.size(); ++c) category_ids[c] = static_cast<int64_t>(c);
-  const eval::CocoEvalResult result = eval::EvaluateCoco(gts, dets, image_ids, category_ids);
+  const eval::CocoEvalResult result = eval::EvaluateCoco(gts, dets);
   json metrics;
   metrics["coco"] = eval::ToJson(result);
-  metrics["mAP"] = metrics["coco"].at("AP");
+  metrics["mAP"] = result.stats[0] >= 0 ? json(result.stats[0]) : json();
+  metrics["per_class_ap"] = json::object();
+  for (size_t c = 0; c < data.class_names.size(); ++c) {
+    const auto it = result.per_category_ap.find(static_cast<int64_t>(c));
+    metrics["per_class_ap"][data.class_names[c]] =
+        it != result.per_category_ap.end() && it->second ? json(*it->second) : json();
+  }
   return metrics;
 }
 

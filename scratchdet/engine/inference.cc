@@ -9,7 +9,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
-#include "scratchdet/data/transforms/test_transform.h"
+#include "scratchdet/data/loader.h"
 #include "scratchdet/engine/checkpoint.h"
 
 namespace scratchdet::engine {
@@ -41,7 +41,7 @@ std::vector<ImageDetection> DetectImage(model::SsdDetectorImpl& detector, const 
                                         int input_size, const torch::Device& device,
                                         double min_score) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor input = data::TestTransform(image, input_size).unsqueeze(0).to(device);
+  const torch::Tensor input = data::TestImageTensor(image, input_size).unsqueeze(0).to(device);
   const model::SsdOutput output = detector.forward(input);
   const torch::Tensor priors = detector.Priors(input_size, input_size).to(device);
   const box::Detections d = box::PostProcess(output.loc, output.conf, priors,

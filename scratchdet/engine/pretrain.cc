@@ -13,7 +13,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/data/dataset.h"
 #include "scratchdet/data/rng.h"
-#include "scratchdet/data/transforms/test_transform.h"
+#include "scratchdet/data/loader.h"
 #include "scratchdet/engine/lr_schedule.h"
 #include "scratchdet/model/torchvision_import.h"
 
@@ -126,7 +126,7 @@ json PretrainBackbone(model::SsdDetectorImpl& detector, const DataSetup& data,
       cv::Mat image = e.crop ? data.train->Load(e.sample).image : data::DecodeImage(e.path);
       if (e.crop) image = CropWithContext(image, e.box);
       if (rng.Uniform(0, 1) < 0.5) cv::flip(image, image, 1);
-      images.push_back(data::TestTransform(image, p.input_size));
+      images.push_back(data::TestImageTensor(image, p.input_size));
       labels.push_back(e.label);
     }
     const torch::Tensor target = torch::tensor(labels, torch::kInt64).to(device);

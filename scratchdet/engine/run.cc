@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <torch/optim/sgd.h>
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <chrono>
@@ -171,7 +172,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
         LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint)) {
       start_iteration = checkpoint.state.at("iteration").get<int64_t>();
       curves = Curves::FromJson(checkpoint.state.at("curves"));
-      data.train_loader->Restore(checkpoint.state.at("loader"));
+      data.RestoreTrainLoader(checkpoint.state.at("loader"));
       if (!context.quiet)
         fmt::print(stderr, "resuming {} from iteration {}\n", context.run_dir, start_iteration);
     }
@@ -206,7 +207,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       optimizer.zero_grad();
       double loss_sum = 0, loc_sum = 0, conf_sum = 0;
       for (int a = 0; a < config.solver.accumulation_steps; ++a) {
-        data::Batch batch = data.train_loader->Next();
+        data::Batch batch = *data.train_loader->Next();  // endless in training
         const model::SsdOutput out = detector->forward(batch.images.to(device));
         std::vector<torch::Tensor> boxes, labels;
         for (size_t b = 0; b < batch.boxes.size(); ++b) {
@@ -257,7 +258,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       if (interrupted ||
           (config.checkpoint_interval > 0 && ((it + 1) % config.checkpoint_interval == 0 || last))) {
         checkpoint.state = {{"iteration", it + 1},
-                            {"loader", data.train_loader->State()},
+                            {"loader", data.TrainLoaderState()},
                             {"curves", curves.ToJson()}};
         SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
       }
