@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
     for (const report::SkippedFile& f : outcome.skipped)
       fmt::print(stderr, "skipped {}: {}\n", f.path, f.reason);
     for (const std::string& w : outcome.warnings) fmt::print(stderr, "warning: {}\n", w);
+    fmt::print("Directions of effect (profile {}):\n", options.profile);
+    for (const std::string& v : outcome.verdicts) fmt::print("  {}\n", v);
     fmt::print("{} result files used, {} skipped (profile {})\n", outcome.runs,
                outcome.skipped.size(), options.profile);
     for (const std::string& file : outcome.files) fmt::print("wrote {}\n", file);

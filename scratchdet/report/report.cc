@@ -263,6 +263,11 @@ ReportOutcome WriteReport(const ReportOptions& options) {
   }
   const std::vector<ExperimentSummary> summaries = Summarize(tree.runs);
   const std::vector<DirectionResult> directions = CheckPaperDirections(summaries, options.alpha);
+  for (const DirectionResult& r : directions)
+    outcome.verdicts.push_back(
+        fmt::format("{} {} ({} {} {}): {} ({}) — {}", r.comparison.id, r.comparison.claim,
+                    r.comparison.a.Label(), RelationSymbol(r.comparison.relation),
+                    r.comparison.b.Label(), VerdictName(r.verdict), r.detail, r.test));
 
   std::error_code error;
   fs::create_directories(options.out_dir, error);

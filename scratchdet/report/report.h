@@ -29,6 +29,8 @@ struct ReportOutcome {
   std::vector<SkippedFile> skipped;   // result files not used, with the reason
   std::vector<std::string> warnings;  // partial problems (a malformed optional field, plots)
   int runs = 0;                       // result files used
+  // One line per paper direction of effect: "1 BN in head > no BN: agree (...) — <test>".
+  std::vector<std::string> verdicts;
 };
 
 // Reads, aggregates and writes everything. Throws Error only when the results folder does not

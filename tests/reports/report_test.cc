@@ -285,6 +285,10 @@ TEST_F(ReportTest, DirectionVerdicts) {
   // 9: bn_backbone_lr0.001 (55, n=1) vs nobn_lr0.001 (53.0, n=3): sign only, agrees.
   EXPECT_NE(LineWith(all, "| 9 |").find("n=1: no test, sign only (n=1 vs n=3)"), std::string::npos);
   EXPECT_NE(LineWith(all, "5 agree, 2 disagree, 1 not significant, 3 missing."), "") << all;
+  ASSERT_EQ(outcome_->verdicts.size(), 11u);
+  EXPECT_EQ(outcome_->verdicts[0],
+            "1 BN in head > no BN (A/bn_head_lr0.001 > A/nobn_lr0.001): agree (left significantly "
+            "better) — Welch t=2.94, df=3.12, one-sided p=0.029 (H1: left > right), alpha 0.05");
 }
 
 TEST_F(ReportTest, HtmlIsSelfContainedWithPlotsWhenMatplotlibIsThere) {
