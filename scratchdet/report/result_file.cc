@@ -134,8 +134,9 @@ void ReadCoco(const json& metrics, RunResult* run) {
     run->warnings.push_back("metrics.coco is " + TypeName(*it) + ", expected an object");
     return;
   }
+  // -1 is the COCO evaluators' "undefined" (no ground truth in that area range).
   for (const auto& [name, value] : it->items())
-    if (value.is_number()) run->coco[name] = value.get<double>();
+    if (value.is_number() && value.get<double>() >= 0) run->coco[name] = value.get<double>();
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "scratchdet/core/error.h"
@@ -297,12 +298,14 @@ TEST_F(ReportTest, HtmlIsSelfContainedWithPlotsWhenMatplotlibIsThere) {
   EXPECT_NE(html.find("<table>"), std::string::npos);
   EXPECT_NE(html.find("diverged (2/2)"), std::string::npos);
   if (MatplotlibAvailable()) {
+    std::cout << "matplotlib available: checking the embedded plots\n";
     EXPECT_NE(html.find("<img alt=\"Table A optimisation"), std::string::npos);
     EXPECT_NE(html.find("src=\"data:image/png;base64,iVBORw0KGgo"), std::string::npos);
     EXPECT_NE(html.find("Precision-recall curves of D/scratchdet300 seed 1"), std::string::npos);
     EXPECT_TRUE(fs::exists(*root_ + "/mini/report/plots/per_class_ap_table_a.png"));
     EXPECT_NE(Out("tables.md").find("![Table A optimisation"), std::string::npos);
   } else {
+    std::cout << "matplotlib not available: checking the report says so\n";
     EXPECT_NE(html.find("plots are missing"), std::string::npos);
   }
 }

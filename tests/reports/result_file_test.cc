@@ -86,6 +86,15 @@ TEST(ResultFileTest, RequiredFieldsNameTheProblem) {
   EXPECT_EQ(Reason(json::array()), "r.json: top level is array, expected an object");
 }
 
+TEST(ResultFileTest, CocoMetricsSkipUndefinedValues) {
+  json r = Good();
+  r["metrics"]["coco"] = {{"AP", 0.25}, {"APs", -1.0}, {"per_category", {{"1", 0.3}}}};
+  const RunResult run = ParseRunResult(r, "r.json");
+  EXPECT_DOUBLE_EQ(run.coco.at("AP"), 0.25);
+  EXPECT_EQ(run.coco.count("APs"), 0u);
+  EXPECT_EQ(run.coco.count("per_category"), 0u);
+}
+
 TEST(ResultFileTest, DivergedAndFailedRunsNeedNoMap) {
   const RunResult diverged =
       ParseRunResult(MakeResult({"mini", "A", "x", 0, "diverged", std::nullopt, "nan"}), "r.json");
