@@ -42,8 +42,9 @@ AnnotatedImage MinIouCrop::Apply(AnnotatedImage input, Rng& rng) const {
       aspect = std::clamp(aspect, scale * scale, 1.0 / (scale * scale));
       const double w = scale * std::sqrt(aspect), h = scale / std::sqrt(aspect);
       const double x = rng.Uniform(0, 1 - w), y = rng.Uniform(0, 1 - h);
-      const int px0 = static_cast<int>(std::floor(x * width));
-      const int py0 = static_cast<int>(std::floor(y * height));
+      // Clamped: with scale near 1, rounding can make w exceed 1 and x slightly negative.
+      const int px0 = std::max(0, static_cast<int>(std::floor(x * width)));
+      const int py0 = std::max(0, static_cast<int>(std::floor(y * height)));
       const int px1 = std::min(width, static_cast<int>(std::ceil((x + w) * width)));
       const int py1 = std::min(height, static_cast<int>(std::ceil((y + h) * height)));
       if (px1 <= px0 || py1 <= py0) continue;

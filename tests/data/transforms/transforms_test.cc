@@ -126,6 +126,23 @@ TEST(MinIouCropTest, CroppedBoxesStillEncloseTheirPixels) {
   EXPECT_GT(cropped, 20);  // the whole image is one of up to seven candidates
 }
 
+TEST(MinIouCropTest, CropsStayInsideTheImageWhenRoundingOvershoots) {
+  // Scale 0.35 with an aspect above 1/s^2, which is clamped to 1/s^2: in doubles
+  // w = s * sqrt(1/s^2) comes out just above 1 (a crash before the crop was clamped).
+  MinIouCropOptions options;
+  options.min_scale = options.max_scale = 0.35;
+  options.min_aspect = options.max_aspect = 10.0;
+  options.min_ious = {-1.0};
+  for (const int side : {300, 333, 500, 97}) {
+    for (uint64_t seed = 0; seed < 50; ++seed) {
+      const AnnotatedImage input = WhiteBoxes(side, side - 13, {cv::Rect(5, 5, 20, 20)});
+      Rng rng(seed);
+      const AnnotatedImage out = MinIouCrop(options).Apply(input, rng);
+      EXPECT_EQ(out.image.cols, side);  // full width, 0.35^2 of the height
+    }
+  }
+}
+
 TEST(MinIouCropTest, ImageWithoutBoxesCanOnlyUseTheUnconstrainedSampler) {
   AnnotatedImage input = WhiteBoxes(50, 50, {});
   Rng rng(3);
