@@ -1,5 +1,7 @@
 #include "scratchdet/box/iou.h"
 
+#include <limits>
+
 #include "scratchdet/box/tensor_checks.h"
 
 namespace scratchdet::box {

@@ -2,6 +2,8 @@
 
 #include <ATen/core/Reduction.h>
 
+#include <algorithm>
+
 #include "scratchdet/box/tensor_checks.h"
 #include "scratchdet/core/error.h"
 
