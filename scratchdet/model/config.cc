@@ -17,10 +17,10 @@ namespace scratchdet::model {
 namespace {
 
 const std::vector<std::string> kKeys = {
-    "preset",    "backbone", "bn_backbone", "extras",           "residual_tail",
+    "preset",    "backbone", "bn_backbone", "extras",           "extras_tail",
     "bn_extras", "bn_pred",  "num_classes", "width_multiplier", "prior_config"};
 const std::vector<std::string> kExtras = {"ssd", "residual"};
-const std::vector<std::string> kResidualTails = {"paper", "released", "mmdet"};
+const std::vector<std::string> kExtrasTails = {"paper", "released", "mmdet"};
 
 // Presets (paper.md Tables B and D). "BN everywhere" = backbone, extras and prediction convs.
 const std::vector<std::pair<std::string, nlohmann::json>>& Presets() {
@@ -41,7 +41,7 @@ const std::vector<std::pair<std::string, nlohmann::json>>& Presets() {
        {{"backbone", "root_resnet34"},
         {"bn_backbone", true},
         {"extras", "residual"},
-        {"residual_tail", "paper"},
+        {"extras_tail", "paper"},
         {"bn_extras", true},
         {"bn_pred", true}}},
       // Table C/D's Root-ResNet-18 SSD300 keeps the SSD-style extras (Table D contrasts
@@ -85,8 +85,8 @@ void ApplyObject(const nlohmann::json& object, ModelConfig& config) {
       config.bn_backbone = GetBool(value, key);
     } else if (key == "extras") {
       config.extras = GetString(value, key);
-    } else if (key == "residual_tail") {
-      config.residual_tail = GetString(value, key);
+    } else if (key == "extras_tail") {
+      config.extras_tail = GetString(value, key);
     } else if (key == "bn_extras") {
       config.bn_extras = GetBool(value, key);
     } else if (key == "bn_pred") {
@@ -109,12 +109,7 @@ void ApplyObject(const nlohmann::json& object, ModelConfig& config) {
 
 void Validate(const ModelConfig& config) {
   CheckOneOf(config.extras, kExtras, "extras");
-  CheckOneOf(config.residual_tail, kResidualTails, "residual_tail");
-  if (config.residual_tail != "paper" && config.extras != "residual")
-    Fail(
-        "model config: key 'residual_tail' = '{}' only applies to extras 'residual' (extras is "
-        "'{}')",
-        config.residual_tail, config.extras);
+  CheckOneOf(config.extras_tail, kExtrasTails, "extras_tail");
   if (config.num_classes < 2)
     Fail("model config: key 'num_classes' = {} must be >= 2 (background included)",
          config.num_classes);
@@ -175,7 +170,7 @@ ModelConfig ParseModelConfig(const nlohmann::json& config_or_preset) {
 nlohmann::json ToJson(const ModelConfig& config) {
   nlohmann::json json = {{"backbone", config.backbone},
                          {"extras", config.extras},
-                         {"residual_tail", config.residual_tail},
+                         {"extras_tail", config.extras_tail},
                          {"bn_extras", config.bn_extras},
                          {"bn_pred", config.bn_pred},
                          {"num_classes", config.num_classes},

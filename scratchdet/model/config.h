@@ -20,7 +20,7 @@ struct ModelConfig {
   std::string backbone = "vgg16";   // a registered backbone name (backbone/backbone.h)
   std::optional<bool> bn_backbone;  // unset: the backbone's own default (vgg16: off)
   std::string extras = "ssd";       // "ssd" or "residual" (extras.h)
-  std::string residual_tail =
+  std::string extras_tail =
       "paper";                    // "paper" (10,5,3,1), "released" (10,5,5,5), "mmdet" (10,5,3,3)
   bool bn_extras = false;         // BN after every conv of the extra layers
   bool bn_pred = false;           // loc/conf convs without bias, each followed by BN

@@ -17,9 +17,17 @@ class SsdExtrasImpl : public ExtrasImpl {
     struct Layer {
       int64_t reduce, out, stride, padding;
     };
-    // paper.md "Extra layers", SSD-style.
-    const Layer layers[4] = {
-        {256, 512, 2, 1}, {128, 256, 2, 1}, {128, 256, 1, 0}, {128, 256, 1, 0}};
+    // paper.md "Extra layers", SSD-style; the tail's paddings as for the residual extras.
+    Layer layers[4] = {{256, 512, 2, 1}, {128, 256, 2, 1}, {128, 256, 1, 0}, {128, 256, 1, 0}};
+    if (options.extras_tail() == "released") {
+      layers[2].padding = 1;
+      layers[3].padding = 1;
+    } else if (options.extras_tail() == "mmdet") {
+      layers[3].padding = 1;
+    } else if (options.extras_tail() != "paper") {
+      Fail("model config: key 'extras_tail' has unknown value '{}'; known: paper, released, mmdet",
+           options.extras_tail());
+    }
     const double w = options.width_multiplier();
     const bool bn = options.batch_norm();
     int64_t in = options.in_channels();
@@ -75,20 +83,20 @@ class ResidualExtrasImpl : public ExtrasImpl {
       int64_t stride, padding;
     };
     std::vector<Step> steps = {{2, 1}, {2, 1}};
-    if (options.residual_tail() == "paper") {
+    if (options.extras_tail() == "paper") {
       steps.push_back({2, 1});
       steps.push_back({1, 0});
-    } else if (options.residual_tail() == "released") {
+    } else if (options.extras_tail() == "released") {
       steps.push_back({1, 1});
       steps.push_back({1, 1});
-    } else if (options.residual_tail() == "mmdet") {
+    } else if (options.extras_tail() == "mmdet") {
       steps.push_back({2, 1});
       steps.push_back({1, 1});
     } else {
       Fail(
-          "model config: key 'residual_tail' has unknown value '{}'; known: paper, released, "
+          "model config: key 'extras_tail' has unknown value '{}'; known: paper, released, "
           "mmdet",
-          options.residual_tail());
+          options.extras_tail());
     }
     const int64_t channels = ScaledChannels(128, options.width_multiplier());
     int64_t in = options.in_channels();

@@ -2,9 +2,13 @@
 //
 //   "ssd"      SSD's extras (paper.md): 1x1 256 -> 3x3/2 512; 1x1 128 -> 3x3/2 256;
 //              1x1 128 -> 3x3/p0 256; 1x1 128 -> 3x3/p0 256. Children conv6_1 .. conv9_2.
+//              extras_tail sets the last two 3x3 convs the same way as for "residual":
+//                "paper" p0, p0 (10,5,3,1); "released" p1, p1 (10,5,5,5);
+//                "mmdet" p0, p1 (10,5,3,3). The size-keeping tails let small inputs (the mini
+//                profile) keep six non-empty maps: 128 input gives 16,8,4,2,2,2.
 //   "residual" ScratchDet300's extras: one 128-channel BasicBlock per map, children
 //              block1 .. block4, each downsampling block with a 1x1 projection shortcut.
-//              residual_tail picks the last two blocks:
+//              extras_tail picks the last two blocks:
 //                "paper"    3x3/2 block (5 -> 3), then a valid (padding 0) block (3 -> 1),
 //                           whose shortcut projects the centre crop: maps 10,5,3,1 (8732
 //                           priors with ssd300_voc), as the paper's text states.
@@ -33,7 +37,7 @@ struct ExtrasOptions {
   TORCH_ARG(int64_t, in_channels);
   TORCH_ARG(bool, batch_norm) = false;
   TORCH_ARG(double, width_multiplier) = 1.0;
-  TORCH_ARG(std::string, residual_tail) = "paper";
+  TORCH_ARG(std::string, extras_tail) = "paper";
 };
 
 class ExtrasImpl : public torch::nn::Module, public InitSchemeOwner {

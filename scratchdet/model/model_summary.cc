@@ -55,7 +55,7 @@ std::string FormatSummary(const ModelSummary& summary) {
       "MACs        {:.3f} G per image\n"
       "sources     ",
       c.preset.empty() ? "(custom)" : c.preset, "", c.backbone, c.bn_backbone.value_or(false),
-      c.extras, c.extras == "residual" ? " (tail " + c.residual_tail + ")" : "", c.bn_extras,
+      c.extras, " (tail " + c.extras_tail + ")", c.bn_extras,
       c.bn_pred, c.width_multiplier, summary.input_height, summary.input_width, c.num_classes,
       summary.priors, c.prior_config, summary.params, summary.params / 1e6, summary.macs / 1e9);
   for (size_t l = 0; l < summary.sources.size(); ++l)

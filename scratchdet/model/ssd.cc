@@ -38,7 +38,7 @@ SsdDetectorImpl::SsdDetectorImpl(const ModelConfig& config) : config_(config) {
       "extras", CreateExtras(ExtrasOptions(config.extras, backbone_->out_channels().back())
                                  .batch_norm(config.bn_extras)
                                  .width_multiplier(config.width_multiplier)
-                                 .residual_tail(config.residual_tail)));
+                                 .extras_tail(config.extras_tail)));
   const std::vector<int64_t> channels = source_channels();
   if (static_cast<int>(channels.size()) != prior_config_.num_levels())
     Fail("model config: key 'prior_config' = '{}' has {} levels but the model has {} sources",
@@ -74,9 +74,9 @@ std::vector<box::FeatureMapSize> SsdDetectorImpl::FeatureMapSizes(int height, in
   const auto maps = RawSizes(height, width);
   if (!AllNonEmpty(maps))
     Fail(
-        "model (backbone '{}', extras '{}', residual_tail '{}'): input {}x{} is too small, "
+        "model (backbone '{}', extras '{}', extras_tail '{}'): input {}x{} is too small, "
         "feature maps would be {}; the smallest square input is {}",
-        config_.backbone, config_.extras, config_.residual_tail, height, width, Describe(maps),
+        config_.backbone, config_.extras, config_.extras_tail, height, width, Describe(maps),
         MinimumInputSize());
   return maps;
 }

@@ -42,7 +42,7 @@ TEST(ModelConfigTest, PresetsSetTheirFields) {
   EXPECT_EQ(scratchdet.preset, "scratchdet300");
   EXPECT_EQ(scratchdet.backbone, "root_resnet34");
   EXPECT_EQ(scratchdet.extras, "residual");
-  EXPECT_EQ(scratchdet.residual_tail, "paper");
+  EXPECT_EQ(scratchdet.extras_tail, "paper");
   EXPECT_TRUE(scratchdet.bn_extras && scratchdet.bn_pred);
 
   const ModelConfig root18 = ParseModelConfig("scratchdet300_root18");
@@ -53,10 +53,10 @@ TEST(ModelConfigTest, PresetsSetTheirFields) {
 
 TEST(ModelConfigTest, PresetWithOverrides) {
   const ModelConfig c = ParseModelConfig(
-      {{"preset", "scratchdet300"}, {"num_classes", 81}, {"residual_tail", "released"}});
+      {{"preset", "scratchdet300"}, {"num_classes", 81}, {"extras_tail", "released"}});
   EXPECT_EQ(c.backbone, "root_resnet34");
   EXPECT_EQ(c.num_classes, 81);
-  EXPECT_EQ(c.residual_tail, "released");
+  EXPECT_EQ(c.extras_tail, "released");
 }
 
 TEST(ModelConfigTest, ObjectWithoutPresetStartsFromTheDefaults) {
@@ -85,9 +85,8 @@ TEST(ModelConfigTest, ToJsonRoundTrips) {
 TEST(ModelConfigTest, BadValuesNameTheKey) {
   ExpectErrorNaming({{"bakbone", "vgg16"}}, "unknown key 'bakbone'");
   ExpectErrorNaming({{"extras", "fpn"}}, "'extras' has unknown value 'fpn'; known: ssd, residual");
-  ExpectErrorNaming({{"extras", "residual"}, {"residual_tail", "short"}}, "'residual_tail'");
-  ExpectErrorNaming({{"residual_tail", "released"}},
-                    "'residual_tail' = 'released' only applies to extras 'residual'");
+  ExpectErrorNaming({{"extras", "residual"}, {"extras_tail", "short"}}, "'extras_tail'");
+  ExpectErrorNaming({{"extras", "ssd"}, {"extras_tail", "short"}}, "'extras_tail'");
   ExpectErrorNaming({{"width_multiplier", 0}}, "'width_multiplier' = 0 must be > 0");
   ExpectErrorNaming({{"width_multiplier", -1.5}}, "'width_multiplier' = -1.5 must be > 0");
   ExpectErrorNaming({{"width_multiplier", 0.001}}, "'width_multiplier' = 0.001 gives 0 channels");

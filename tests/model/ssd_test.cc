@@ -43,7 +43,7 @@ std::vector<Combination> AllCombinations() {
 nlohmann::json Json(const Combination& c, double width) {
   return {{"backbone", c.backbone},
           {"extras", c.extras},
-          {"residual_tail", c.tail},
+          {"extras_tail", c.tail},
           {"bn_extras", true},
           {"width_multiplier", width}};
 }
@@ -113,7 +113,7 @@ TEST(SsdDetectorTest, PresetsGive8732PriorsAnd8892WithTheReleasedTail) {
   EXPECT_EQ(BuildDetector("ssd300_vgg16")->Priors(300, 300).size(0), 8732);
   EXPECT_EQ(BuildDetector("scratchdet300")->Priors(300, 300).size(0), 8732);
   EXPECT_EQ(
-      BuildDetector(nlohmann::json{{"preset", "scratchdet300"}, {"residual_tail", "released"}})
+      BuildDetector(nlohmann::json{{"preset", "scratchdet300"}, {"extras_tail", "released"}})
           ->Priors(300, 300)
           .size(0),
       8892);
@@ -154,7 +154,7 @@ TEST(SsdDetectorTest, MiniProfileSizes) {
             268);
   torch::NoGradGuard no_grad;
   SsdDetector model = BuildDetector(nlohmann::json{
-      {"preset", "scratchdet300"}, {"residual_tail", "released"}, {"width_multiplier", 0.25}});
+      {"preset", "scratchdet300"}, {"extras_tail", "released"}, {"width_multiplier", 0.25}});
   model->eval();
   const SsdOutput out = model->forward(torch::zeros({2, 3, 128, 128}));
   const std::vector<int> expected = {16, 8, 4, 2, 2, 2};
@@ -208,7 +208,7 @@ TEST(SsdDetectorTest, BatchNormSwitchesChangeTheModuleList) {
   EXPECT_EQ(bn({{"backbone", "resnet18"},
                 {"extras", "residual"},
                 {"bn_extras", true},
-                {"residual_tail", "released"}}),
+                {"extras_tail", "released"}}),
             30);
   // L2Norm only without BN in the VGG backbone (paper.md).
   auto has_l2norm = [](const nlohmann::json& json) {
@@ -302,7 +302,7 @@ TEST(SsdDetectorTest, HeadFlatteningFollowsThePriorOrder) {
 
 TEST(SsdDetectorTest, PriorsComeFromTheRealSizesAndAreCached) {
   SsdDetector model = BuildDetector(nlohmann::json{
-      {"preset", "scratchdet300"}, {"residual_tail", "released"}, {"width_multiplier", 0.125}});
+      {"preset", "scratchdet300"}, {"extras_tail", "released"}, {"width_multiplier", 0.125}});
   const torch::Tensor priors = model->Priors(320, 288);
   const auto maps = model->FeatureMapSizes(320, 288);
   EXPECT_TRUE(torch::equal(priors, box::GeneratePriors(model->prior_config(), maps, 320, 288)));
