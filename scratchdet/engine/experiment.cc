@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -70,7 +71,10 @@ json ResolveConfig(const Experiment& e, const ExperimentRequest& r, int64_t seed
 
 std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
   const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
-  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, e.table, e.name, seed);
+  std::string table = e.table;
+  for (char& c : table) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Lower case like the Bazel packages: results/mini/table_a/<name>/seed0.
+  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, table, e.name, seed);
 }
 
 namespace {

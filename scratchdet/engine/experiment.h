@@ -43,7 +43,7 @@ struct ExperimentRequest {
 nlohmann::json ResolveConfig(const Experiment& experiment, const ExperimentRequest& request,
                              int64_t seed);
 
-// Directory of one run: <results_root>/<profile>/<table>/<name>/seed<k>.
+// Directory of one run: <results_root>/<profile>/table_<t>/<name>/seed<k> (t lower case).
 std::string RunDirectory(const Experiment& experiment, const ExperimentRequest& request,
                          int64_t seed);
 

@@ -2,14 +2,15 @@
 #include "scratchdet/engine/run.h"
 
 #include <gtest/gtest.h>
-#include <torch/serialize.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/engine/checkpoint.h"
 #include "scratchdet/engine/train_config.h"
+#include "scratchdet/model/ssd.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -38,14 +39,13 @@ RunContext Context(const std::string& name) {
 
 json ReadResult(const RunContext& c) { return json::parse(ReadFile(c.run_dir + "/result.json")); }
 
-std::map<std::string, torch::Tensor> LoadTensors(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  archive.load_from(path);
+// Every parameter and buffer of a run's final model.pt, by name.
+std::map<std::string, torch::Tensor> LoadTensors(const RunContext& context) {
+  model::SsdDetector detector = model::BuildDetector(ReadResult(context)["model"], 123);
+  LoadWeights(context.run_dir + "/model.pt", *detector);
   std::map<std::string, torch::Tensor> out;
-  for (const std::string& key : archive.keys()) {
-    torch::Tensor t;
-    if (archive.try_read(key, t)) out[key] = t;
-  }
+  for (const auto& p : detector->named_parameters()) out[p.key()] = p.value();
+  for (const auto& b : detector->named_buffers()) out[b.key()] = b.value();
   return out;
 }
 
@@ -85,8 +85,8 @@ TEST(RunTest, InterruptedAndResumedRunEndsWithIdenticalWeights) {
   EXPECT_EQ(resumed["status"]["state"], "ok");
   EXPECT_EQ(resumed["resumed_from_iteration"], 3);
 
-  const auto a = LoadTensors(straight.run_dir + "/model.pt");
-  const auto b = LoadTensors(split.run_dir + "/model.pt");
+  const auto a = LoadTensors(straight);
+  const auto b = LoadTensors(split);
   ASSERT_FALSE(a.empty());
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [key, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(key))) << key;
