@@ -117,6 +117,26 @@ TEST(MatcherTest, NoGroundTruthIsLostOnSsdPriors) {
   EXPECT_TRUE(t.loc.isfinite().all().item<bool>());
 }
 
+TEST(MatcherTest, BatchEqualsImagesMatchedOneByOne) {
+  // Images with 3, 0, 7 and 1 boxes are padded to 7 internally; padding must change nothing.
+  const std::vector<FeatureMapSize> maps = {{38, 38}, {19, 19}, {10, 10}, {5, 5}, {3, 3}, {1, 1}};
+  const torch::Tensor priors = GeneratePriors(BuiltinPriorConfig("ssd300_voc"), maps, 300, 300);
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> boxes, labels;
+  for (int64_t g : {3, 0, 7, 1}) {
+    const torch::Tensor lo = torch::rand({g, 2}) * 0.6;
+    boxes.push_back(torch::cat({lo, lo + torch::rand({g, 2}) * 0.4 + 0.02}, 1));
+    labels.push_back(torch::randint(1, 21, {g}, torch::kLong));
+  }
+  const MatchTargets batch = MatchPriors(boxes, labels, priors, kVariances);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const MatchTargets one = MatchPriors({boxes[i]}, {labels[i]}, priors, kVariances);
+    EXPECT_TRUE(torch::equal(batch.labels[i], one.labels[0])) << "image " << i;
+    EXPECT_TRUE(torch::equal(batch.loc[i], one.loc[0])) << "image " << i;
+  }
+  EXPECT_GT((batch.labels[2] > 0).sum().item<int64_t>(), 7);
+}
+
 TEST(MatcherTest, MoreGroundTruthsThanPriors) {
   // Three boxes, two priors: two boxes get a prior each, the third cannot; no crash.
   const torch::Tensor priors = CornerToCenter(Rows({0, 0, .5, .5, .5, .5, 1, 1}));
