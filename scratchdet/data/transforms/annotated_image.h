@@ -9,7 +9,7 @@
 namespace scratchdet::data {
 
 struct AnnotatedImage {
-  // BGR, CV_8UC3 as decoded or CV_32FC3 once a photometric step ran; steps that only move
+  // BGR, CV_8UC3 until SubtractMean makes it CV_32FC3; steps that only move
   // pixels accept both.
   cv::Mat image;
   std::vector<std::array<float, 4>> boxes;  // (x1, y1, x2, y2) continuous pixels of `image`

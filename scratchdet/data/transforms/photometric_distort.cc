@@ -67,7 +67,12 @@ AnnotatedImage PhotometricDistort::Apply(AnnotatedImage input, Rng& rng) const {
     apply_colour();
     apply_contrast();
   }
-  input.image = image;
+  // Back to 8 bits, as Caffe's distortion keeps them: the zoom-out canvas that follows is up
+  // to 16x the image's area, and in float it dominated the loader's time (page faults).
+  // Into a new buffer: input.image may share its pixels with the caller's image.
+  cv::Mat rounded;
+  image.convertTo(rounded, CV_8UC3);
+  input.image = rounded;
   return input;
 }
 

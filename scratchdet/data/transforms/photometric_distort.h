@@ -2,7 +2,8 @@
 // distort_param): brightness +-32, contrast 0.5-1.5, saturation 0.5-1.5, hue +-18 degrees,
 // each applied with probability 0.5. Brightness first; then, with probability 0.5, contrast
 // before saturation and hue, otherwise after them. Pixel values are clamped to [0, 255] after
-// each step, as Caffe's 8-bit arithmetic does. Output is CV_32FC3; boxes are unchanged.
+// each step, as Caffe's 8-bit arithmetic does; computed in float, returned rounded to CV_8UC3
+// like Caffe's. Boxes are unchanged.
 #pragma once
 
 #include "scratchdet/data/transforms/transform.h"

@@ -160,14 +160,14 @@ TEST(PhotometricDistortTest, BrightnessAloneIsAUniformClampedShift) {
   input.image.setTo(cv::Scalar(100, 50, 10), input.image == 0);
   Rng rng(7);
   const AnnotatedImage out = PhotometricDistort(options).Apply(input, rng);
-  ASSERT_EQ(out.image.type(), CV_32FC3);
-  const cv::Vec3f bg = out.image.at<cv::Vec3f>(9, 19), white = out.image.at<cv::Vec3f>(0, 0);
-  const float shift = bg[0] - 100;
-  EXPECT_LE(std::abs(shift), 32.0f);
-  EXPECT_GT(std::abs(shift), 0.0f);
-  EXPECT_NEAR(bg[1], std::clamp(50 + shift, 0.f, 255.f), 1e-3);
-  EXPECT_NEAR(bg[2], std::clamp(10 + shift, 0.f, 255.f), 1e-3);
-  EXPECT_NEAR(white[0], std::clamp(255 + shift, 0.f, 255.f), 1e-3);
+  ASSERT_EQ(out.image.type(), CV_8UC3);
+  const cv::Vec3b bg = out.image.at<cv::Vec3b>(9, 19), white = out.image.at<cv::Vec3b>(0, 0);
+  const int shift = int(bg[0]) - 100;  // rounded
+  EXPECT_LE(std::abs(shift), 32);
+  EXPECT_GT(std::abs(shift), 0);
+  EXPECT_NEAR(bg[1], std::clamp(50 + shift, 0, 255), 1);
+  EXPECT_NEAR(bg[2], std::clamp(10 + shift, 0, 255), 1);
+  EXPECT_NEAR(white[0], std::clamp(255 + shift, 0, 255), 1);
   EXPECT_EQ(out.boxes, input.boxes);
 }
 
@@ -183,25 +183,23 @@ TEST(PhotometricDistortTest, HueAndSaturationLeaveGreyAlone) {
   for (uint64_t seed = 0; seed < 5; ++seed) {
     Rng rng(seed);
     const AnnotatedImage out = PhotometricDistort(options).Apply(input, rng);
-    const cv::Vec3f grey = out.image.at<cv::Vec3f>(3, 3);
-    for (int ch = 0; ch < 3; ++ch) EXPECT_NEAR(grey[ch], 90, 1e-3);
+    const cv::Vec3b grey = out.image.at<cv::Vec3b>(3, 3);
+    for (int ch = 0; ch < 3; ++ch) EXPECT_EQ(grey[ch], 90);
     // Hue shifted by at most 18 degrees at S = 1: V stays 255, one other channel stays 0 and
     // the third reaches at most 255 * 18/60.
-    const cv::Vec3f red = out.image.at<cv::Vec3f>(0, 0);
-    EXPECT_NEAR(std::max({red[0], red[1], red[2]}), 255, 1e-2);
-    EXPECT_LE(std::max(red[0], red[1]), 255 * 0.3 + 1e-2);
+    const cv::Vec3b red = out.image.at<cv::Vec3b>(0, 0);
+    EXPECT_EQ(red[2], 255);
+    EXPECT_LE(std::max(red[0], red[1]), 77);  // 255 * 18/60 = 76.5
   }
 }
 
-TEST(PhotometricDistortTest, ProbabilityZeroOnlyConvertsToFloat) {
+TEST(PhotometricDistortTest, ProbabilityZeroIsTheIdentity) {
   PhotometricDistortOptions options;
   options.probability = 0;
   const AnnotatedImage input = WhiteBoxes(8, 8, {cv::Rect(1, 1, 3, 3)});
   Rng rng(1);
   const AnnotatedImage out = PhotometricDistort(options).Apply(input, rng);
-  cv::Mat expected;
-  input.image.convertTo(expected, CV_32FC3);
-  EXPECT_EQ(cv::norm(out.image, expected, cv::NORM_L1), 0.0);
+  EXPECT_EQ(cv::norm(out.image, input.image, cv::NORM_L1), 0.0);
 }
 
 TEST(ResizeAndMeanTest, ScaleBoxesAndSubtractTheSsdMean) {
