@@ -10,6 +10,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/data/coco_dataset.h"
 #include "scratchdet/data/shapes.h"
+#include "scratchdet/data/transforms/ssd_pipeline.h"
 #include "scratchdet/data/voc_dataset.h"
 
 namespace scratchdet::engine {
@@ -135,6 +136,7 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
     options.seed = static_cast<uint64_t>(config.seed);
     options.keep_difficult = config.data.keep_difficult;
     options.train = true;
+    if (!config.data.augment) options.transform = data::SsdTestTransform(config.input_size);
     setup.train_loader = std::make_unique<data::DataLoader>(setup.train, options);
   }
   setup.description = {{"format", config.data.format},

@@ -82,6 +82,7 @@ void ParseData(const json& j, DataOptions& d) {
   r.Get("test_images", d.test_images);
   r.Get("classes", d.classes);
   r.Get("keep_difficult", d.keep_difficult);
+  r.Get("augment", d.augment);
   r.Get("on_bad_sample", d.on_bad_sample);
   if (const json* shapes = r.Child("shapes")) ParseShapes(*shapes, d.shapes);
   Require(d.format == "shapes" || d.format == "voc" || d.format == "coco", "data.format",
@@ -195,7 +196,7 @@ json ToJson(const TrainConfig& c) {
   json data = {{"format", c.data.format},         {"root", c.data.root},
                {"train", c.data.train},           {"test", c.data.test},
                {"train_images", c.data.train_images}, {"test_images", c.data.test_images},
-               {"classes", c.data.classes},       {"keep_difficult", c.data.keep_difficult},
+               {"classes", c.data.classes},       {"keep_difficult", c.data.keep_difficult}, {"augment", c.data.augment},
                {"on_bad_sample", c.data.on_bad_sample}, {"shapes", shapes}};
   json solver = {{"lr", c.solver.lr},
                  {"momentum", c.solver.momentum},

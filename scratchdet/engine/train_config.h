@@ -28,6 +28,7 @@ struct DataOptions {
   std::string test_images;         // coco: image folder of the test split
   std::vector<std::string> classes;  // voc-layout own data; empty = the dataset's default
   bool keep_difficult = true;        // official code trains on difficult objects
+  bool augment = true;               // SSD training augmentation; false = test transform only
   std::string on_bad_sample = "error";  // error | skip
   ShapesDataOptions shapes;
 };
