@@ -31,8 +31,12 @@ std::string FormatMetricsTable(const nlohmann::json& metrics) {
   if (metrics.contains("coco")) {
     const nlohmann::json& c = metrics["coco"];
     for (const char* key : {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100"})
-      if (c.contains(key) && c[key].is_number())
-        out += fmt::format("COCO {:<6} {:6.2f}\n", key, 100 * c[key].get<double>());
+      if (c.contains(key) && c[key].is_number()) {
+        // pycocotools reports -1 where no ground truth falls in the range.
+        const double v = c[key].get<double>();
+        out += v < 0 ? fmt::format("COCO {:<6} {:>6}\n", key, "n/a")
+                     : fmt::format("COCO {:<6} {:6.2f}\n", key, 100 * v);
+      }
   }
   const nlohmann::json map = metrics.value("mAP", nlohmann::json());
   out += map.is_number() ? fmt::format("{:<{}}  {:>6.2f}\n", "mAP", width, 100 * map.get<double>())

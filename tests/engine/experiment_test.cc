@@ -1,0 +1,73 @@
+#include "scratchdet/engine/experiment.h"
+
+#include <gtest/gtest.h>
+
+#include "scratchdet/core/error.h"
+#include "scratchdet/engine/train_config.h"
+
+namespace scratchdet::engine {
+namespace {
+
+using nlohmann::json;
+
+const char kExperiment[] = R"({
+  "name": "bn_head_lr0.01", "table": "A", "row": "BN head, lr 0.01", "paper_value": 75.6,
+  "config": {"model": {"backbone": "vgg16", "extras": "ssd", "bn_extras": true},
+             "solver": {"lr": 0.01}},
+  "profiles": {"mini": {"solver": {"iterations": 50}}}
+})";
+
+TEST(ExperimentTest, ResolutionOrderProfileThenExperimentThenProfilePatchThenFlags) {
+  const Experiment e = ParseExperiment(kExperiment);
+  ExperimentRequest r;
+  r.profile = "mini";
+  r.overrides = {"solver.batch_size=4", "data.shapes.seed=11"};
+  r.device = "cpu";
+  r.threads = 1;
+  const json c = ResolveConfig(e, r, 3);
+  EXPECT_EQ(c["solver"]["lr"], 0.01);              // experiment config
+  EXPECT_EQ(c["solver"]["iterations"], 50);        // experiment's mini patch
+  EXPECT_EQ(c["solver"]["batch_size"], 4);         // --set
+  EXPECT_EQ(c["data"]["shapes"]["seed"], 11);      // --set, nested
+  EXPECT_EQ(c["solver"]["momentum"], 0.9);         // profile default
+  EXPECT_EQ(c["seed"], 3);
+  EXPECT_EQ(c["threads"], 1);
+  EXPECT_EQ(c["model"]["backbone"], "vgg16");
+  EXPECT_NO_THROW(ParseTrainConfig(c));
+  r.profile = "paper";
+  EXPECT_EQ(ResolveConfig(e, r, 0)["solver"]["iterations"], 100000);
+}
+
+TEST(ExperimentTest, RunDirectoryIsLowerCaseTable) {
+  const Experiment e = ParseExperiment(kExperiment);
+  ExperimentRequest r;
+  r.results_root = "/r";
+  r.profile = "smoke";
+  EXPECT_EQ(RunDirectory(e, r, 2), "/r/smoke/table_a/bn_head_lr0.01/seed2");
+}
+
+TEST(ExperimentTest, BadExperimentFilesAreRefused) {
+  EXPECT_THROW(ParseExperiment("{"), Error);
+  EXPECT_THROW(ParseExperiment(R"({"table": "A", "paper_value": 1})"), Error);  // no name
+  EXPECT_THROW(ParseExperiment(R"({"name": "x", "table": "A", "paper_value": "?"})"), Error);
+  EXPECT_THROW(ParseExperiment(R"({"name": "x", "table": "A", "paper_value": 1, "cfg": {}})"),
+               Error);
+  EXPECT_THROW(
+      ParseExperiment(R"({"name": "x", "table": "A", "paper_value": 1, "profiles": {"huge": {}}})"),
+      Error);
+  const Experiment e = ParseExperiment(kExperiment);
+  ExperimentRequest r;
+  r.overrides = {"solver.lr"};  // no '='
+  EXPECT_THROW(ResolveConfig(e, r, 0), Error);
+  r.overrides = {"solver.lerning_rate=1"};  // typo
+  EXPECT_THROW(ResolveConfig(e, r, 0), Error);
+}
+
+TEST(ExperimentTest, OverridePatchParsesJsonOrString) {
+  EXPECT_EQ(OverridePatch("a.b=0.5"), (json{{"a", {{"b", 0.5}}}}));
+  EXPECT_EQ(OverridePatch("model=scratchdet300"), (json{{"model", "scratchdet300"}}));
+  EXPECT_EQ(OverridePatch("s=[1,2]"), (json{{"s", {1, 2}}}));
+}
+
+}  // namespace
+}  // namespace scratchdet::engine
