@@ -7,16 +7,12 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "tests/cli/command_runner.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::cli {
 namespace {
 
-std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-  std::ofstream(path) << contents;
-  return path;
-}
+using ::scratchdet::testing::WriteTemp;
 
 // Two images, two categories. cat (id 17): one medium object, found exactly (TP) below an FP
 // on image 2 -> AP 1/2 at every threshold. dog (id 18): one small object, found exactly ->

@@ -6,11 +6,12 @@
 #include <filesystem>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet {
 namespace {
 
-std::string TempDir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+using ::scratchdet::testing::TempDir;
 
 TEST(AtomicFileTest, WritesCreatesParentsAndReplaces) {
   const std::string path = TempDir() + "/a/b/result.json";

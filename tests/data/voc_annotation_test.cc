@@ -7,16 +7,12 @@
 #include <string>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::data {
 namespace {
 
-std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-  std::ofstream(path) << contents;
-  return path;
-}
+using ::scratchdet::testing::WriteTemp;
 
 std::string Annotation(const std::string& size, const std::string& objects) {
   return "<annotation><folder>VOC2007</folder><filename>000001.jpg</filename>" + size + objects +

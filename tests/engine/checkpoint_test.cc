@@ -9,11 +9,12 @@
 #include <fstream>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::engine {
 namespace {
 
-std::string TempDir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+using ::scratchdet::testing::TempDir;
 
 struct NetImpl : torch::nn::Module {
   NetImpl() {

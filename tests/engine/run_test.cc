@@ -11,13 +11,14 @@
 #include "scratchdet/engine/checkpoint.h"
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::engine {
 namespace {
 
 using nlohmann::json;
 
-std::string TempDir() { return std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp"; }
+using ::scratchdet::testing::TempDir;
 
 TrainConfig SmokeConfig(const json& patch = json::object()) {
   json config = MergeConfig(ProfileDefaults("smoke"), patch, "test");

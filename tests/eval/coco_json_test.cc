@@ -6,16 +6,12 @@
 #include <fstream>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::eval {
 namespace {
 
-std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-  std::ofstream(path) << contents;
-  return path;
-}
+using ::scratchdet::testing::WriteTemp;
 
 const char kInstances[] = R"({
   "images": [{"id": 1, "file_name": "a.jpg", "width": 640, "height": 480}, {"id": 7}],
