@@ -45,7 +45,8 @@ void ProgressReporter::Update(const ProgressLine& line) {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int64_t done = line.iteration - first_iteration_;
-  const double eta = done > 0 ? elapsed / done * (total_ - line.iteration) : NAN;
+  // The first iteration's time includes start-up: no estimate from it alone.
+  const double eta = done > 1 ? elapsed / done * (total_ - line.iteration) : NAN;
   if (tty_) {
     fmt::print(stream_, "\r{}\033[K", Render(line, eta));
     bar_drawn_ = true;
