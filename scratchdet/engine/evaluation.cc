@@ -10,8 +10,9 @@
 
 #include "scratchdet/box/postprocess.h"
 #include "scratchdet/core/error.h"
-#include "scratchdet/data/pixel_convention.h"
 #include "scratchdet/data/loader.h"
+#include "scratchdet/data/pixel_convention.h"
+#include "scratchdet/engine/inference.h"
 #include "scratchdet/eval/coco_eval.h"
 #include "scratchdet/eval/voc_eval.h"
 
@@ -56,23 +57,8 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
     for (int64_t b = 0; b < batch->size(); ++b) {
       const size_t image = index_of.at(batch->image_ids[b]);
       const auto [height, width] = batch->original_sizes[b];
-      const torch::Tensor boxes = detections[b].boxes.to(torch::kCPU, torch::kFloat64);
-      const torch::Tensor scores = detections[b].scores.to(torch::kCPU, torch::kFloat64);
-      const torch::Tensor labels = detections[b].labels.to(torch::kCPU);
-      const auto bx = boxes.accessor<double, 2>();
-      const auto sc = scores.accessor<double, 1>();
-      const auto lb = labels.accessor<int64_t, 1>();
-      for (int64_t k = 0; k < boxes.size(0); ++k) {
-        PixelDetection d;
-        d.image = image;
-        d.class_index = static_cast<int>(lb[k]) - 1;
-        d.score = sc[k];
-        d.x1 = std::clamp(bx[k][0], 0.0, 1.0) * width;
-        d.y1 = std::clamp(bx[k][1], 0.0, 1.0) * height;
-        d.x2 = std::clamp(bx[k][2], 0.0, 1.0) * width;
-        d.y2 = std::clamp(bx[k][3], 0.0, 1.0) * height;
-        out.push_back(d);
-      }
+      for (const ImageDetection& d : ToImageDetections(detections[b], width, height))
+        out.push_back({image, d.class_index, d.score, d.x1, d.y1, d.x2, d.y2});
     }
   }
   return out;
@@ -100,10 +86,10 @@ json VocMetrics(const DataSetup& data, const TrainConfig& config,
   std::vector<eval::VocGroundTruth> gts;
   for (const data::Sample& s : annotations)
     for (size_t k = 0; k < s.boxes.size(); ++k) {
-      const auto v = data::ContinuousToVoc(s.boxes[k][0], s.boxes[k][1], s.boxes[k][2],
-                                           s.boxes[k][3]);
-      gts.push_back({s.image_id, static_cast<int>(s.labels[k]), v[0], v[1], v[2], v[3],
-                     s.difficult[k] != 0});
+      const auto v =
+          data::ContinuousToVoc(s.boxes[k][0], s.boxes[k][1], s.boxes[k][2], s.boxes[k][3]);
+      gts.push_back(
+          {s.image_id, static_cast<int>(s.labels[k]), v[0], v[1], v[2], v[3], s.difficult[k] != 0});
     }
   std::vector<eval::VocDetection> dets;
   dets.reserve(detections.size());

@@ -37,6 +37,29 @@ LoadedRun LoadRun(const std::string& run_dir, const torch::Device& device) {
   return run;
 }
 
+std::vector<ImageDetection> ToImageDetections(const box::Detections& detections, int width,
+                                              int height) {
+  const torch::Tensor boxes = detections.boxes.to(torch::kCPU, torch::kFloat64);
+  const torch::Tensor scores = detections.scores.to(torch::kCPU, torch::kFloat64);
+  const torch::Tensor labels = detections.labels.to(torch::kCPU);
+  const auto bx = boxes.accessor<double, 2>();
+  const auto sc = scores.accessor<double, 1>();
+  const auto lb = labels.accessor<int64_t, 1>();
+  std::vector<ImageDetection> out;
+  out.reserve(boxes.size(0));
+  for (int64_t k = 0; k < boxes.size(0); ++k) {
+    ImageDetection d;
+    d.class_index = static_cast<int>(lb[k]) - 1;
+    d.score = sc[k];
+    d.x1 = std::clamp(bx[k][0], 0.0, 1.0) * width;
+    d.y1 = std::clamp(bx[k][1], 0.0, 1.0) * height;
+    d.x2 = std::clamp(bx[k][2], 0.0, 1.0) * width;
+    d.y2 = std::clamp(bx[k][3], 0.0, 1.0) * height;
+    out.push_back(d);
+  }
+  return out;
+}
+
 std::vector<ImageDetection> DetectImage(model::SsdDetectorImpl& detector, const cv::Mat& image,
                                         int input_size, const torch::Device& device,
                                         double min_score) {
@@ -44,22 +67,11 @@ std::vector<ImageDetection> DetectImage(model::SsdDetectorImpl& detector, const 
   const torch::Tensor input = data::TestImageTensor(image, input_size).unsqueeze(0).to(device);
   const model::SsdOutput output = detector.forward(input);
   const torch::Tensor priors = detector.Priors(input_size, input_size).to(device);
-  const box::Detections d = box::PostProcess(output.loc, output.conf, priors,
-                                             detector.prior_config().variances)[0];
-  const torch::Tensor boxes = d.boxes.to(torch::kCPU, torch::kFloat64);
+  const box::Detections d =
+      box::PostProcess(output.loc, output.conf, priors, detector.prior_config().variances)[0];
   std::vector<ImageDetection> out;
-  for (int64_t k = 0; k < boxes.size(0); ++k) {
-    const double score = d.scores[k].item<double>();
-    if (score < min_score) continue;
-    ImageDetection det;
-    det.class_index = static_cast<int>(d.labels[k].item<int64_t>()) - 1;
-    det.score = score;
-    det.x1 = std::clamp(boxes[k][0].item<double>(), 0.0, 1.0) * image.cols;
-    det.y1 = std::clamp(boxes[k][1].item<double>(), 0.0, 1.0) * image.rows;
-    det.x2 = std::clamp(boxes[k][2].item<double>(), 0.0, 1.0) * image.cols;
-    det.y2 = std::clamp(boxes[k][3].item<double>(), 0.0, 1.0) * image.rows;
-    out.push_back(det);
-  }
+  for (const ImageDetection& det : ToImageDetections(d, image.cols, image.rows))
+    if (det.score >= min_score) out.push_back(det);
   return out;
 }
 

@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
-
 #include <string>
 #include <vector>
 
@@ -17,7 +16,7 @@ namespace scratchdet::engine {
 
 struct LoadedRun {
   TrainConfig config;
-  nlohmann::json result;               // the run's result.json
+  nlohmann::json result;  // the run's result.json
   std::vector<std::string> class_names;
   model::SsdDetector detector{nullptr};  // eval mode, weights from model.pt
 };
@@ -31,6 +30,11 @@ struct ImageDetection {
   double score = 0;
   double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
 };
+
+// One image's post-processed detections (normalised xyxy, labels >= 1) in pixel coordinates
+// of a width x height image: boxes clipped to the image, class index = label - 1.
+std::vector<ImageDetection> ToImageDetections(const box::Detections& detections, int width,
+                                              int height);
 
 // Detects objects in one BGR image with the paper's post-processing; keeps those with
 // score >= min_score.

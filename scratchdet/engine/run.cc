@@ -1,13 +1,13 @@
 #include "scratchdet/engine/run.h"
 
 #include <fmt/format.h>
-#include <torch/optim/sgd.h>
 #include <torch/cuda.h>
+#include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -37,8 +37,25 @@ struct Curves {
   std::vector<double> loss, loc, conf, grad_norm, grad_delta, lr;
 
   json ToJson() const {
-    return {{"loss", loss}, {"loc", loc},   {"conf", conf},
-            {"grad_norm", grad_norm}, {"grad_delta", grad_delta}, {"lr", lr}};
+    return {{"loss", loss},
+            {"loc", loc},
+            {"conf", conf},
+            {"grad_norm", grad_norm},
+            {"grad_delta", grad_delta},
+            {"lr", lr}};
+  }
+  // One iteration; the gradient-norm change is NaN for a diverged iteration and 0 for the
+  // first one.
+  void Append(double loss_value, double loc_value, double conf_value, double norm, double lr_value,
+              bool diverged) {
+    grad_delta.push_back(diverged            ? NAN
+                         : grad_norm.empty() ? 0.0
+                                             : std::abs(norm - grad_norm.back()));
+    loss.push_back(loss_value);
+    loc.push_back(loc_value);
+    conf.push_back(conf_value);
+    grad_norm.push_back(norm);
+    lr.push_back(lr_value);
   }
   static Curves FromJson(const json& j) {
     Curves c;
@@ -52,8 +69,10 @@ struct Curves {
   }
   // `points` evenly spaced samples (always including the last iteration).
   json Sampled(int64_t points) const {
-    json out = {{"iteration", json::array()}, {"loss", json::array()},
-                {"grad_norm", json::array()}, {"grad_delta", json::array()},
+    json out = {{"iteration", json::array()},
+                {"loss", json::array()},
+                {"grad_norm", json::array()},
+                {"grad_delta", json::array()},
                 {"lr", json::array()}};
     const int64_t n = static_cast<int64_t>(loss.size());
     if (n == 0) return out;
@@ -153,11 +172,10 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     detector->to(device);
     result["model"] = model::ToJson(detector->config());
 
-    torch::optim::SGD optimizer(
-        detector->parameters(),
-        torch::optim::SGDOptions(config.solver.lr)
-            .momentum(config.solver.momentum)
-            .weight_decay(config.solver.weight_decay));
+    torch::optim::SGD optimizer(detector->parameters(),
+                                torch::optim::SGDOptions(config.solver.lr)
+                                    .momentum(config.solver.momentum)
+                                    .weight_decay(config.solver.weight_decay));
     LrScheduleOptions schedule;
     schedule.base_lr = config.solver.lr;
     schedule.warmup_iterations = config.solver.warmup_iterations;
@@ -179,15 +197,14 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     result["resumed_from_iteration"] = start_iteration;
     if (config.pretrain.enabled) {
       // A resumed run's checkpoint already holds the pretrained-then-fine-tuned weights.
-      result["pretrain"] = start_iteration > 0
-                               ? json{{"source", config.pretrain.source},
-                                      {"note", "restored from checkpoint"}}
-                               : PretrainBackbone(*detector, data, config, device, context.quiet);
+      result["pretrain"] =
+          start_iteration > 0
+              ? json{{"source", config.pretrain.source}, {"note", "restored from checkpoint"}}
+              : PretrainBackbone(*detector, data, config, device, context.quiet);
     }
 
     const box::PriorConfig& prior_config = detector->prior_config();
-    const torch::Tensor priors =
-        detector->Priors(config.input_size, config.input_size).to(device);
+    const torch::Tensor priors = detector->Priors(config.input_size, config.input_size).to(device);
     ProgressReporter progress(config.solver.iterations, config.log_interval,
                               context.quiet ? nullptr : stderr);
     const int64_t images_per_iteration =
@@ -225,28 +242,15 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       const double grad_norm = GradientNorm(*detector);
       if (!std::isfinite(loss_sum) || !std::isfinite(grad_norm)) {
         // Paper Table A: without BN, large learning rates diverge; that is a result.
-        diverged = fmt::format("{} at iteration {} (lr {:.3g})",
-                               std::isfinite(loss_sum) ? "non-finite gradient norm"
-                                                       : "non-finite loss",
-                               it + 1, lr);
-        curves.loss.push_back(loss_sum);
-        curves.loc.push_back(loc_sum);
-        curves.conf.push_back(conf_sum);
-        curves.grad_norm.push_back(grad_norm);
-        curves.grad_delta.push_back(NAN);
-        curves.lr.push_back(lr);
+        diverged = fmt::format(
+            "{} at iteration {} (lr {:.3g})",
+            std::isfinite(loss_sum) ? "non-finite gradient norm" : "non-finite loss", it + 1, lr);
+        curves.Append(loss_sum, loc_sum, conf_sum, grad_norm, lr, /*diverged=*/true);
         result["metrics"]["diverged_at_iteration"] = it + 1;
         break;
       }
       optimizer.step();
-      curves.loss.push_back(loss_sum);
-      curves.loc.push_back(loc_sum);
-      curves.conf.push_back(conf_sum);
-      curves.grad_delta.push_back(curves.grad_norm.empty()
-                                      ? 0.0
-                                      : std::abs(grad_norm - curves.grad_norm.back()));
-      curves.grad_norm.push_back(grad_norm);
-      curves.lr.push_back(lr);
+      curves.Append(loss_sum, loc_sum, conf_sum, grad_norm, lr, /*diverged=*/false);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       train_seconds += seconds;
@@ -255,8 +259,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
 
       const bool last = it + 1 == config.solver.iterations;
       interrupted = !last && (g_stop_requested != 0 || it + 1 == context.stop_after_iteration);
-      if (interrupted ||
-          (config.checkpoint_interval > 0 && ((it + 1) % config.checkpoint_interval == 0 || last))) {
+      if (interrupted || (config.checkpoint_interval > 0 &&
+                          ((it + 1) % config.checkpoint_interval == 0 || last))) {
         checkpoint.state = {{"iteration", it + 1},
                             {"loader", data.TrainLoaderState()},
                             {"curves", curves.ToJson()}};
@@ -266,8 +270,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       if (config.eval.interval > 0 && (it + 1) % config.eval.interval == 0 && !last) {
         const json metrics = EvaluateDetector(*detector, data, config, device);
         evaluations.push_back({{"iteration", it + 1}, {"metrics", metrics}});
-        progress.Message(fmt::format("eval @ {}: mAP {:.2f}%", it + 1,
-                                     100 * metrics.value("mAP", 0.0)));
+        progress.Message(
+            fmt::format("eval @ {}: mAP {:.2f}%", it + 1, 100 * metrics.value("mAP", 0.0)));
         detector->train();
       }
     }
@@ -290,9 +294,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     }
     if (interrupted) {
       metrics["mAP"] = nullptr;
-      return finish("interrupted",
-                    fmt::format("stopped after iteration {}; run again to resume",
-                                curves.loss.size()));
+      return finish("interrupted", fmt::format("stopped after iteration {}; run again to resume",
+                                               curves.loss.size()));
     }
     SaveWeights(context.run_dir + "/model.pt", *detector);
     const json final_metrics = EvaluateDetector(*detector, data, config, device);
