@@ -33,6 +33,16 @@ const CommandRegistrar kRegistrar(
           ->capture_default_str();
       app.add_option("--jpeg-quality", options->jpeg_quality, "JPEG quality")
           ->capture_default_str();
+      app.add_option("--min-objects", options->layout.min_objects, "fewest objects per image")
+          ->capture_default_str();
+      app.add_option("--max-objects", options->layout.max_objects, "most objects per image")
+          ->capture_default_str();
+      app.add_option("--min-size", options->layout.min_diameter,
+                     "smallest object diameter, fraction of the image side")
+          ->capture_default_str();
+      app.add_option("--max-size", options->layout.max_diameter,
+                     "largest object diameter, fraction of the image side")
+          ->capture_default_str();
       app.add_option("--threads", options->threads, "generator threads (output is the same)")
           ->capture_default_str();
       return [options] { return Run(*options); };

@@ -26,10 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Generator parameters (documented in docs/shapes.md).
-constexpr int kMinObjects = 1, kMaxObjects = 6;
 // Shape diameter as a fraction of the image side, log-uniform: as many objects between 4% and
 // 8% as between 40% and 80%, so small objects are common.
-constexpr double kMinDiameter = 0.04, kMaxDiameter = 0.8;
 // A placement that would cover more than this of an earlier shape is redrawn, so every shape
 // keeps enough of itself to be recognised.
 constexpr double kMaxOcclusion = 0.65;
@@ -282,16 +280,27 @@ const std::vector<std::string>& ShapesClassNames() {
   return names;
 }
 
-ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int size) {
+void ShapesLayout::Validate() const {
+  if (min_objects < 1 || max_objects < min_objects)
+    Fail("shapes: objects per image {}..{} must satisfy 1 <= min <= max", min_objects,
+         max_objects);
+  if (!(min_diameter > 0) || !(max_diameter >= min_diameter) || !(max_diameter <= 1))
+    Fail("shapes: object size {}..{} must satisfy 0 < min <= max <= 1", min_diameter,
+         max_diameter);
+}
+
+ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int size,
+                              const ShapesLayout& layout) {
   if (size < 32) Fail("shapes: image size must be >= 32, got {}", size);
+  layout.Validate();
   Rng rng = Rng::Stream(seed, {static_cast<uint64_t>(split), static_cast<uint64_t>(index)});
   cv::Mat canvas = Background(rng, size);
-  const int wanted = static_cast<int>(rng.UniformInt(kMinObjects, kMaxObjects));
+  const int wanted = static_cast<int>(rng.UniformInt(layout.min_objects, layout.max_objects));
   std::vector<Placed> placed;
   for (int n = 0; n < wanted; ++n) {
     for (int attempt = 0; attempt < kPlacementTries; ++attempt) {
       const auto shape = static_cast<ShapeClass>(rng.UniformInt(0, 9));
-      const double diameter = size * rng.LogUniform(kMinDiameter, kMaxDiameter);
+      const double diameter = size * rng.LogUniform(layout.min_diameter, layout.max_diameter);
       const double radius = diameter / 2;
       const double cx = rng.Uniform(radius, size - radius);
       const double cy = rng.Uniform(radius, size - radius);
@@ -461,6 +470,7 @@ ShapesSummary GenerateShapes(const ShapesOptions& options) {
          options.test_images);
   if (options.jpeg_quality < 1 || options.jpeg_quality > 100)
     Fail("make-shapes: JPEG quality must be 1..100, got {}", options.jpeg_quality);
+  options.layout.Validate();
   const auto start = std::chrono::steady_clock::now();
   const fs::path root(options.out_dir);
   std::error_code error;
@@ -487,7 +497,7 @@ ShapesSummary GenerateShapes(const ShapesOptions& options) {
       for (int i = next++; i < count; i = next++) {
         try {
           ids[i] = fmt::format("{}_{:06d}", name, i);
-          ShapesImage image = RenderShapesImage(options.seed, split, i, options.image_size);
+          ShapesImage image = RenderShapesImage(options.seed, split, i, options.image_size, options.layout);
           std::vector<uchar> jpeg;
           cv::imencode(".jpg", image.image, jpeg, image_params);
           WriteText(root / "JPEGImages" / (ids[i] + ".jpg"), std::string(jpeg.begin(), jpeg.end()));

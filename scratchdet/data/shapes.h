@@ -14,6 +14,10 @@
 
 namespace scratchdet::data {
 
+// Bumped whenever RenderShapesImage's output changes for the same arguments; cached datasets
+// are keyed by it.
+constexpr int kShapesGeneratorVersion = 2;
+
 // The 10 classes, in label order: they differ by geometry, not colour (every class draws its
 // colour from one shared palette, filled or outlined).
 const std::vector<std::string>& ShapesClassNames();
@@ -34,8 +38,26 @@ struct ShapesImage {
 
 enum class ShapesSplit { kTrainval = 0, kTest = 1 };
 
+// How many objects an image holds and how large they are (diameter as a fraction of the image
+// side, log-uniform). The defaults are the benchmark of docs/shapes.md; the mini profile uses
+// an easier layout (fewer, larger objects) so that a detector learns within its CPU budget.
+struct ShapesLayout {
+  int min_objects = 1;
+  int max_objects = 6;
+  double min_diameter = 0.04;
+  double max_diameter = 0.8;
+
+  bool operator==(const ShapesLayout& o) const {
+    return min_objects == o.min_objects && max_objects == o.max_objects &&
+           min_diameter == o.min_diameter && max_diameter == o.max_diameter;
+  }
+  // Throws Error naming the bad field.
+  void Validate() const;
+};
+
 // Renders image `index` of `split`. Deterministic for given arguments.
-ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int size);
+ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int size,
+                              const ShapesLayout& layout = ShapesLayout());
 
 struct ShapesStats {
   int64_t images = 0;
@@ -60,6 +82,7 @@ struct ShapesOptions {
   int image_size = 300;
   uint64_t seed = 7;
   int jpeg_quality = 90;
+  ShapesLayout layout;
   int threads = 2;  // the output does not depend on it
 };
 

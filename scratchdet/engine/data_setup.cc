@@ -27,9 +27,13 @@ std::string CacheRoot(const std::string& cache_root) {
 
 std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::string& cache_root) {
   // The folder name is the generator's whole input, so equal options share one copy.
-  const std::string dir =
-      fmt::format("{}/shapes/train{}_test{}_size{}_seed{}", CacheRoot(cache_root),
-                  options.train_images, options.test_images, options.image_size, options.seed);
+  // kShapesGeneratorVersion changes whenever the generator's output changes, so a cached copy
+  // from an older generator is never reused.
+  const std::string dir = fmt::format(
+      "{}/shapes/v{}_train{}_test{}_size{}_seed{}_objects{}-{}_diameter{}-{}",
+      CacheRoot(cache_root), data::kShapesGeneratorVersion, options.train_images,
+      options.test_images, options.image_size, options.seed, options.min_objects,
+      options.max_objects, options.min_size, options.max_size);
   if (fs::exists(dir + "/COMPLETE")) return dir;
   const std::string temp = fmt::format("{}.partial.{}", dir, ::getpid());
   fs::remove_all(temp);
@@ -39,6 +43,10 @@ std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::str
   generate.test_images = options.test_images;
   generate.image_size = options.image_size;
   generate.seed = static_cast<uint64_t>(options.seed);
+  generate.layout.min_objects = options.min_objects;
+  generate.layout.max_objects = options.max_objects;
+  generate.layout.min_diameter = options.min_size;
+  generate.layout.max_diameter = options.max_size;
   fmt::print(stderr, "generating the shapes benchmark ({} train / {} test, {}px) into {}\n",
              options.train_images, options.test_images, options.image_size, dir);
   data::GenerateShapes(generate);

@@ -17,6 +17,12 @@ struct ShapesDataOptions {
   int test_images = 300;
   int image_size = 300;
   int64_t seed = 7;
+  // The generator's layout (data::ShapesLayout): objects per image and their diameter as a
+  // fraction of the image side.
+  int min_objects = 1;
+  int max_objects = 6;
+  double min_size = 0.04;
+  double max_size = 0.8;
 };
 
 struct DataOptions {

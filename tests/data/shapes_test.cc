@@ -160,6 +160,43 @@ TEST(ShapesTest, RejectsBadOptions) {
   options.train_images = 1;
   options.image_size = 16;
   EXPECT_THROW(GenerateShapes(options), Error);
+  options.image_size = 128;
+  options.layout.max_objects = 0;  // fewer than min_objects
+  EXPECT_THROW(GenerateShapes(options), Error);
+  options.layout = ShapesLayout();
+  options.layout.min_diameter = 0.5;
+  options.layout.max_diameter = 0.4;
+  EXPECT_THROW(GenerateShapes(options), Error);
+}
+
+TEST(ShapesTest, LayoutBoundsObjectCountAndSize) {
+  ShapesLayout layout;
+  layout.min_objects = 2;
+  layout.max_objects = 3;
+  layout.min_diameter = 0.25;
+  layout.max_diameter = 0.5;
+  const int size = 200;
+  int64_t objects = 0;
+  for (int i = 0; i < 40; ++i) {
+    const ShapesImage image = RenderShapesImage(3, ShapesSplit::kTrainval, i, size, layout);
+    // A placement can be refused (occlusion), so an image may hold fewer than asked for.
+    EXPECT_GE(image.objects.size(), 1u) << "image " << i;
+    EXPECT_LE(image.objects.size(), 3u) << "image " << i;
+    for (const ShapesObject& o : image.objects) {
+      // The tight box of a shape of diameter d: an outline is drawn centred on the contour, so
+      // it reaches half its width (3.5 % of d) beyond it on each side; allow 15 % and 2 px of
+      // rasterising. Every class spans at least a third of d on its longer side.
+      const int longer = std::max(o.x2 - o.x1, o.y2 - o.y1);
+      EXPECT_LE(longer, 1.15 * 0.5 * size + 2) << "image " << i;
+      EXPECT_GE(longer, 0.25 * size / 3) << "image " << i;
+    }
+    objects += static_cast<int64_t>(image.objects.size());
+  }
+  EXPECT_GT(objects, 40 * 2 * 0.8);  // mostly the 2-3 asked for
+  // The default layout reproduces the documented benchmark: same pixels as without a layout.
+  const ShapesImage plain = RenderShapesImage(3, ShapesSplit::kTrainval, 0, 160);
+  const ShapesImage with_default = RenderShapesImage(3, ShapesSplit::kTrainval, 0, 160, {});
+  EXPECT_EQ(cv::norm(plain.image, with_default.image, cv::NORM_L1), 0.0);
 }
 
 }  // namespace

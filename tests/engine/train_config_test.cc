@@ -30,6 +30,13 @@ TEST(TrainConfigTest, ProfilesParseAndRoundTrip) {
   EXPECT_EQ(paper.solver.steps, (std::vector<int64_t>{40000, 75000, 90000}));
   EXPECT_EQ(paper.data.format, "voc");
   EXPECT_GT(paper.threads, 0);  // 0 resolves to the core count
+  // mini trains on the easier shapes layout; smoke and ci keep the documented benchmark's.
+  const TrainConfig mini = ParseTrainConfig(ProfileDefaults("mini"));
+  EXPECT_EQ(mini.data.shapes.min_size, 0.12);
+  EXPECT_EQ(mini.data.shapes.max_objects, 4);
+  const TrainConfig ci = ParseTrainConfig(ProfileDefaults("ci"));
+  EXPECT_EQ(ci.data.shapes.min_size, 0.04);
+  EXPECT_EQ(ci.data.shapes.max_objects, 6);
 }
 
 TEST(TrainConfigTest, BadValuesNameTheKey) {
@@ -45,6 +52,12 @@ TEST(TrainConfigTest, BadValuesNameTheKey) {
   j = ProfileDefaults("smoke");
   j["solver"]["steps"] = {10, 5};
   EXPECT_NE(ErrorOf(j).find("solver.steps"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["data"]["shapes"]["max_objects"] = 0;
+  EXPECT_NE(ErrorOf(j).find("data.shapes.max_objects"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["data"]["shapes"]["min_size"] = 1.5;
+  EXPECT_NE(ErrorOf(j).find("data.shapes.min_size"), std::string::npos);
   j = ProfileDefaults("smoke");
   j["device"] = "tpu";
   EXPECT_NE(ErrorOf(j).find("device"), std::string::npos);
