@@ -43,19 +43,13 @@ int Run(const Options& o) {
   std::filesystem::create_directories(o.out);
   const std::vector<std::string>& names = dataset->class_names();
   for (int64_t b = 0; b < batch.size(); ++b) {
-    // [3, H, W] BGR minus the mean -> H x W x 3 uint8.
-    const torch::Tensor chw = batch.images[b];
-    const int h = static_cast<int>(chw.size(1)), w = static_cast<int>(chw.size(2));
-    cv::Mat image(h, w, CV_8UC3);
-    for (int c = 0; c < 3; ++c) {
-      const torch::Tensor plane =
-          (chw[c] + data::kSsdMeanBgr[c]).clamp(0, 255).to(torch::kUInt8).contiguous();
-      cv::Mat channel(h, w, CV_8U, plane.data_ptr<uint8_t>());
-      cv::Mat dst;
-      cv::extractChannel(image, dst, c);
-      channel.copyTo(dst);
-      cv::insertChannel(dst, image, c);
-    }
+    // [3, H, W] BGR minus the mean -> [H, W, 3] uint8 BGR.
+    const torch::Tensor mean = torch::tensor(
+        {data::kSsdMeanBgr[0], data::kSsdMeanBgr[1], data::kSsdMeanBgr[2]}, torch::kFloat32);
+    const torch::Tensor hwc =
+        (batch.images[b].permute({1, 2, 0}) + mean).clamp(0, 255).to(torch::kUInt8).contiguous();
+    const int h = static_cast<int>(hwc.size(0)), w = static_cast<int>(hwc.size(1));
+    cv::Mat image = cv::Mat(h, w, CV_8UC3, hwc.data_ptr<uint8_t>()).clone();
     const int scale = std::max(1, 320 / std::max(h, w));
     cv::resize(image, image, cv::Size(w * scale, h * scale), 0, 0, cv::INTER_NEAREST);
     const torch::Tensor boxes = batch.boxes[b];

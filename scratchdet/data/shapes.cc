@@ -25,9 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Generator parameters (documented in docs/shapes.md).
-// Shape diameter as a fraction of the image side, log-uniform: as many objects between 4% and
-// 8% as between 40% and 80%, so small objects are common.
+// Generator parameters (documented in docs/shapes.md; object count and size: ShapesLayout).
 // A placement that would cover more than this of an earlier shape is redrawn, so every shape
 // keeps enough of itself to be recognised.
 constexpr double kMaxOcclusion = 0.65;
@@ -497,7 +495,8 @@ ShapesSummary GenerateShapes(const ShapesOptions& options) {
       for (int i = next++; i < count; i = next++) {
         try {
           ids[i] = fmt::format("{}_{:06d}", name, i);
-          ShapesImage image = RenderShapesImage(options.seed, split, i, options.image_size, options.layout);
+          ShapesImage image =
+              RenderShapesImage(options.seed, split, i, options.image_size, options.layout);
           std::vector<uchar> jpeg;
           cv::imencode(".jpg", image.image, jpeg, image_params);
           WriteText(root / "JPEGImages" / (ids[i] + ".jpg"), std::string(jpeg.begin(), jpeg.end()));

@@ -24,9 +24,8 @@ TEST(ShowBatchCommandTest, DrawsEachBoxAtItsScaledPosition) {
   shapes.threads = 1;
   data::GenerateShapes(shapes);
   const std::string out = testing::TempDir() + "/show_batch_out";
-  const CommandOutput result =
-      RunCommand({"show-batch", "--root", shapes.out_dir, "--out", out, "--count", "3",
-                  "--input-size", "64", "--no-augment"});
+  const CommandOutput result = RunCommand({"show-batch", "--root", shapes.out_dir, "--out", out,
+                                           "--count", "3", "--input-size", "64", "--no-augment"});
   ASSERT_EQ(result.status, 0) << result.error;
 
   data::VocDatasetOptions options;
@@ -45,7 +44,8 @@ TEST(ShowBatchCommandTest, DrawsEachBoxAtItsScaledPosition) {
       if (sample.image_id != id) continue;
       for (const auto& box : sample.boxes) {
         // Top-left corner of the box, scaled 96 -> 64 -> 320; the rectangle is red (BGR).
-        const int x = static_cast<int>(box[0] / 96.0f * 320), y = static_cast<int>(box[1] / 96.0f * 320);
+        const int x = static_cast<int>(box[0] / 96.0f * 320),
+                  y = static_cast<int>(box[1] / 96.0f * 320);
         // (Within a pixel: float rounding of the two scalings may differ by one.)
         bool red = false;
         for (int dy = -1; dy <= 1; ++dy)
