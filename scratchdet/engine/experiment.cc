@@ -87,10 +87,11 @@ json ExperimentMeta(const Experiment& e) {
           {"description", e.description}};
 }
 
-// Threads and workers change speed, not results (the loader is worker-independent).
+// Threads and workers change speed, not results (the loader is worker-independent); how
+// often a run logs or checkpoints does not change them either (checkpoints only read state).
 json ComparableConfig(json config) {
-  config.erase("threads");
-  config.erase("workers");
+  for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"})
+    config.erase(key);
   return config;
 }
 

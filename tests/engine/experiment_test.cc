@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/train_config.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -67,6 +69,36 @@ TEST(ExperimentTest, OverridePatchParsesJsonOrString) {
   EXPECT_EQ(OverridePatch("a.b=0.5"), (json{{"a", {{"b", 0.5}}}}));
   EXPECT_EQ(OverridePatch("model=scratchdet300"), (json{{"model", "scratchdet300"}}));
   EXPECT_EQ(OverridePatch("s=[1,2]"), (json{{"s", {1, 2}}}));
+}
+
+// A finished run is reused when only speed or bookkeeping settings differ (threads, logging,
+// checkpoint interval), and trained again when anything that changes the result differs.
+TEST(ExperimentTest, FinishedRunIsReusedUnlessTheResultWouldDiffer) {
+  const Experiment e = ParseExperiment(R"({
+    "name": "cache_probe", "table": "C", "row": "r", "paper_value": 1,
+    "config": {"model": {"backbone": "resnet18", "extras": "residual"}}})");
+  ExperimentRequest r;
+  r.profile = "smoke";
+  r.results_root = testing::TempDir() + "/cache_probe_results";
+  r.cache_root = testing::TempDir() + "/cache_probe_shapes";
+  r.threads = 1;
+  r.fresh = true;
+  r.overrides = {"solver.iterations=2", "checkpoint_interval=1", "log_interval=1"};
+  ASSERT_EQ(RunExperimentCommand(e, r), 0);
+  const std::string path = RunDirectory(e, r, 0) + "/result.json";
+  const std::string first = ReadFile(path);
+
+  r.fresh = false;
+  r.threads = 2;
+  r.overrides = {"solver.iterations=2", "checkpoint_interval=0", "log_interval=5"};
+  ASSERT_EQ(RunExperimentCommand(e, r), 0);
+  EXPECT_EQ(ReadFile(path), first);  // reused: not one byte rewritten
+
+  r.overrides = {"solver.iterations=2", "solver.lr=0.02"};
+  ASSERT_EQ(RunExperimentCommand(e, r), 0);
+  const json rerun = json::parse(ReadFile(path));
+  EXPECT_EQ(rerun["config"]["solver"]["lr"], 0.02);  // trained again with the new config
+  EXPECT_NE(ReadFile(path), first);
 }
 
 }  // namespace
