@@ -6,9 +6,11 @@
 #include <map>
 
 #include "scratchdet/cli/command.h"
+#include "scratchdet/core/allocator.h"
 #include "scratchdet/core/error.h"
 
 int main(int argc, char** argv) {
+  scratchdet::core::TuneAllocatorForTraining();
   CLI::App app{"scratchdet: train, evaluate and inspect from-scratch single-shot detectors"};
   app.require_subcommand(1);
   std::map<CLI::App*, scratchdet::cli::CommandAction> actions;

@@ -8,12 +8,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "scratchdet/core/allocator.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/experiment.h"
 
 extern const char kExperimentConfig[];
 
 int main(int argc, char** argv) {
+  scratchdet::core::TuneAllocatorForTraining();
   scratchdet::engine::ExperimentRequest request;
   std::string regression_baseline;
   CLI::App app{"Runs one ScratchDet paper experiment and writes its result JSON"};
