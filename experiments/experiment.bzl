@@ -7,9 +7,27 @@ gives
                       bazel run //experiments/<table>:<name> -- --profile mini|paper|smoke
   :<name>_regression  (when a baseline exists) a test that trains on the regression profile
                       and fails when mAP drops below the measured baseline minus its tolerance.
+  :<name>_mini_regression  the same against a baseline measured on the mini profile, which
+                      generalises to unseen test images (the ci profile memorises its
+                      training images).
 """
 
-def scratchdet_experiment(name, config, baseline = None, regression_size = "large"):
+def _regression_test(name, embedded, baseline, size):
+    native.cc_test(
+        name = name,
+        srcs = [embedded],
+        deps = ["//scratchdet/engine:experiment_main"],
+        data = [baseline],
+        args = ["--regression", "$(location %s)" % baseline],
+        size = size,
+    )
+
+def scratchdet_experiment(
+        name,
+        config,
+        baseline = None,
+        mini_baseline = None,
+        regression_size = "large"):
     embedded = name + "_config.cc"
     native.genrule(
         name = name + "_embed",
@@ -26,11 +44,6 @@ def scratchdet_experiment(name, config, baseline = None, regression_size = "larg
         visibility = ["//visibility:public"],
     )
     if baseline:
-        native.cc_test(
-            name = name + "_regression",
-            srcs = [embedded],
-            deps = ["//scratchdet/engine:experiment_main"],
-            data = [baseline],
-            args = ["--regression", "$(location %s)" % baseline],
-            size = regression_size,
-        )
+        _regression_test(name + "_regression", embedded, baseline, regression_size)
+    if mini_baseline:
+        _regression_test(name + "_mini_regression", embedded, mini_baseline, regression_size)
