@@ -20,6 +20,9 @@ def _regression_test(name, embedded, baseline, size):
         data = [baseline],
         args = ["--regression", "$(location %s)" % baseline],
         size = size,
+        # Alone on the machine: two 2-thread OpenMP trainings on 2 cores spin-wait on each
+        # other; the mini regression took over 11 minutes that way instead of about 2.
+        tags = ["exclusive"],
     )
 
 def scratchdet_experiment(
