@@ -1,6 +1,7 @@
 #include "scratchdet/box/multibox_loss.h"
 
 #include <ATen/core/Reduction.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 
@@ -78,6 +79,14 @@ MultiBoxLossOutput MultiBoxLoss(const torch::Tensor& loc_pred, const torch::Tens
       normaliser;
 
   MultiBoxLossOutput out;
+  {
+    const torch::NoGradGuard no_grad;
+    const torch::Tensor ce = cross_entropy.detach();
+    const torch::Tensor zero = torch::zeros_like(ce);
+    out.conf_positive = torch::where(positive, ce, zero).sum().item<double>() / normaliser;
+    out.conf_negative = torch::where(hard_negative, ce, zero).sum().item<double>() / normaliser;
+    out.num_negatives = hard_negative.sum().item<int64_t>();
+  }
   out.loc = loc;
   out.conf = conf;
   out.total = options.loc_weight * loc + conf;

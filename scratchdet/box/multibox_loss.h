@@ -19,6 +19,12 @@ struct MultiBoxLossOutput {
   torch::Tensor loc;          // scalar: localisation term (unweighted), already divided by N
   torch::Tensor conf;         // scalar: confidence term, already divided by N
   int64_t num_positives = 0;  // positives in the whole batch
+  // Diagnostics (detached, no gradient): the confidence term split into its positive and its
+  // hard-negative part, each divided by N as `conf` is (conf == conf_positive + conf_negative
+  // up to rounding), and the hard negatives kept in the whole batch.
+  double conf_positive = 0;
+  double conf_negative = 0;
+  int64_t num_negatives = 0;
 };
 
 // loc_pred [B, P, 4] (EncodeBoxes offsets), conf_logits [B, P, num_classes], targets from

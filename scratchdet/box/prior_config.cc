@@ -65,10 +65,27 @@ PriorConfig Ssd512(const std::string& name, std::vector<double> min_sizes,
   return c;
 }
 
+// The `mini` profile's priors (docs/mini.md, "Prior geometry"): SSD300's geometry relative to
+// the feature-map grid, scaled to a 96-px input whose finest source has stride 8 (maps
+// 12,6,3,2,1,1). SSD300's smallest prior is 30 px = 3.75 cells of its stride-8 map, and so is
+// this one's (0.31 of the input); the sizes then grow geometrically to 0.9 of the input
+// (SSD300: 0.1 to 0.88), with SSD300's aspect ratios per level. Objects of 0.25-0.9 of the
+// side then have a prior with IoU >= 0.5 as VOC's 0.1-0.9 objects do under SSD300.
+PriorConfig Mini96(const std::string& name) {
+  PriorConfig c;
+  c.name = name;
+  c.image_size = 96;
+  c.steps = {8, 16, 32, 48, 96, 96};
+  c.min_sizes = {30.0, 37.1, 45.8, 56.6, 70.0, 86.4};
+  c.max_sizes = {37.1, 45.8, 56.6, 70.0, 86.4, 100.8};
+  c.aspect_ratios = {{2}, {2, 3}, {2, 3}, {2, 3}, {2}, {2}};
+  return c;
+}
+
 }  // namespace
 
 std::vector<std::string> BuiltinPriorConfigNames() {
-  return {"ssd300_voc", "ssd300_coco", "ssd512_voc", "ssd512_coco"};
+  return {"ssd300_voc", "ssd300_coco", "ssd512_voc", "ssd512_coco", "ssd_mini96"};
 }
 
 PriorConfig BuiltinPriorConfig(const std::string& name) {
@@ -83,6 +100,7 @@ PriorConfig BuiltinPriorConfig(const std::string& name) {
   if (name == "ssd512_coco")
     return Ssd512(name, {20.48, 51.2, 133.12, 215.04, 296.96, 378.88, 460.8},
                   {51.2, 133.12, 215.04, 296.96, 378.88, 460.8, 542.72});
+  if (name == "ssd_mini96") return Mini96(name);
   Fail("unknown prior config '{}' (known: {})", name, fmt::join(BuiltinPriorConfigNames(), ", "));
 }
 

@@ -29,7 +29,8 @@ struct PriorConfig {
   void Validate() const;
 };
 
-// Built-in configs: "ssd300_voc", "ssd300_coco", "ssd512_voc", "ssd512_coco"
+// Built-in configs: "ssd300_voc", "ssd300_coco", "ssd512_voc", "ssd512_coco", and the
+// mini profile's "ssd_mini96" (SSD300's grid-relative geometry at 96 px)
 // (paper.md, "Priors"). Throws scratchdet::Error listing the known names otherwise.
 PriorConfig BuiltinPriorConfig(const std::string& name);
 std::vector<std::string> BuiltinPriorConfigNames();

@@ -37,6 +37,18 @@ int64_t CountPriors(const PriorConfig& config, const std::vector<FeatureMapSize>
   return total;
 }
 
+std::vector<int64_t> PriorLevelEnds(const PriorConfig& config,
+                                    const std::vector<FeatureMapSize>& maps) {
+  CountPriors(config, maps);  // validates
+  std::vector<int64_t> ends;
+  int64_t end = 0;
+  for (int l = 0; l < config.num_levels(); ++l) {
+    end += static_cast<int64_t>(maps[l].height) * maps[l].width * config.priors_per_cell(l);
+    ends.push_back(end);
+  }
+  return ends;
+}
+
 torch::Tensor GeneratePriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps,
                              int input_height, int input_width) {
   const int64_t total = CountPriors(config, maps);

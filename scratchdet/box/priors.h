@@ -30,6 +30,11 @@ struct FeatureMapSize {
 torch::Tensor GeneratePriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps,
                              int input_height, int input_width);
 
+// End index (exclusive) of each level's priors in the order GeneratePriors writes them
+// (level-major), for per-level statistics.
+std::vector<int64_t> PriorLevelEnds(const PriorConfig& config,
+                                    const std::vector<FeatureMapSize>& maps);
+
 // Total number of priors without generating them.
 int64_t CountPriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps);
 

@@ -43,6 +43,15 @@ const CommandRegistrar kRegistrar(
       app.add_option("--max-size", options->layout.max_diameter,
                      "largest object diameter, fraction of the image side")
           ->capture_default_str();
+      app.add_option("--outline-probability", options->layout.outline_probability,
+                     "share of shapes drawn as outlines (the rest filled)")
+          ->capture_default_str();
+      app.add_option("--min-clutter", options->layout.min_clutter,
+                     "fewest clutter strokes per image")
+          ->capture_default_str();
+      app.add_option("--max-clutter", options->layout.max_clutter,
+                     "most clutter strokes per image")
+          ->capture_default_str();
       app.add_option("--threads", options->threads, "generator threads (output is the same)")
           ->capture_default_str();
       return [options] { return Run(*options); };

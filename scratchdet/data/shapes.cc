@@ -172,7 +172,7 @@ cv::Mat ShapeMask(ShapeClass shape, const std::vector<std::vector<cv::Point>>& c
 }
 
 // Gradient, low-frequency texture and clutter strokes that belong to no class.
-cv::Mat Background(Rng& rng, int size) {
+cv::Mat Background(Rng& rng, int size, const ShapesLayout& layout) {
   cv::Mat canvas(size, size, CV_32FC3);
   cv::Vec3f from, to;
   for (int ch = 0; ch < 3; ++ch) {
@@ -198,7 +198,7 @@ cv::Mat Background(Rng& rng, int size) {
       row[x] = from * (1 - t) + to * t + tex[x];
     }
   }
-  const int strokes = static_cast<int>(rng.UniformInt(3, 10));
+  const int strokes = static_cast<int>(rng.UniformInt(layout.min_clutter, layout.max_clutter));
   for (int k = 0; k < strokes; ++k) {
     const cv::Scalar colour(rng.Uniform(0, 255), rng.Uniform(0, 255), rng.Uniform(0, 255));
     const int thickness = static_cast<int>(rng.UniformInt(1, std::max(1, size / 100)));
@@ -285,6 +285,11 @@ void ShapesLayout::Validate() const {
   if (!(min_diameter > 0) || !(max_diameter >= min_diameter) || !(max_diameter <= 1))
     Fail("shapes: object size {}..{} must satisfy 0 < min <= max <= 1", min_diameter,
          max_diameter);
+  if (!(outline_probability >= 0 && outline_probability <= 1))
+    Fail("shapes: outline probability {} must be in [0, 1]", outline_probability);
+  if (min_clutter < 0 || max_clutter < min_clutter)
+    Fail("shapes: clutter strokes {}..{} must satisfy 0 <= min <= max", min_clutter,
+         max_clutter);
 }
 
 ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int size,
@@ -292,7 +297,7 @@ ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int s
   if (size < 32) Fail("shapes: image size must be >= 32, got {}", size);
   layout.Validate();
   Rng rng = Rng::Stream(seed, {static_cast<uint64_t>(split), static_cast<uint64_t>(index)});
-  cv::Mat canvas = Background(rng, size);
+  cv::Mat canvas = Background(rng, size, layout);
   const int wanted = static_cast<int>(rng.UniformInt(layout.min_objects, layout.max_objects));
   std::vector<Placed> placed;
   for (int n = 0; n < wanted; ++n) {
@@ -303,7 +308,9 @@ ShapesImage RenderShapesImage(uint64_t seed, ShapesSplit split, int index, int s
       const double cx = rng.Uniform(radius, size - radius);
       const double cy = rng.Uniform(radius, size - radius);
       const double angle = RandomRotation(shape, rng);
-      const bool filled = diameter < kMinOutlinedDiameter || rng.Bernoulli(0.5);
+      // Bernoulli(1 - p) keeps the default (p = 0.5) draw-for-draw identical to version 2.
+      const bool filled =
+          diameter < kMinOutlinedDiameter || rng.Bernoulli(1.0 - layout.outline_probability);
       const int thickness = std::max(2, static_cast<int>(std::lround(diameter * 0.07)));
       const std::vector<Contour> contours = ShapeContours(shape, rng);
       cv::Mat mask =

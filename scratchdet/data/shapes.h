@@ -48,6 +48,11 @@ struct ShapesLayout {
   // between 4% and 8% as between 40% and 80%, so small objects are common.
   double min_diameter = 0.04;
   double max_diameter = 0.8;
+  // Share of shapes (of diameter >= kMinOutlinedDiameter) drawn as outlines instead of filled.
+  double outline_probability = 0.5;
+  // Clutter strokes (lines and scribbles of no class) per image, uniform in [min, max].
+  int min_clutter = 3;
+  int max_clutter = 10;
 
   // Throws Error naming the bad field.
   void Validate() const;

@@ -30,10 +30,11 @@ std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::str
   // kShapesGeneratorVersion changes whenever the generator's output changes, so a cached copy
   // from an older generator is never reused.
   const std::string dir = fmt::format(
-      "{}/shapes/v{}_train{}_test{}_size{}_seed{}_objects{}-{}_diameter{}-{}",
+      "{}/shapes/v{}_train{}_test{}_size{}_seed{}_objects{}-{}_diameter{}-{}_outline{}_clutter{}-{}",
       CacheRoot(cache_root), data::kShapesGeneratorVersion, options.train_images,
       options.test_images, options.image_size, options.seed, options.min_objects,
-      options.max_objects, options.min_size, options.max_size);
+      options.max_objects, options.min_size, options.max_size, options.outline_probability,
+      options.min_clutter, options.max_clutter);
   if (fs::exists(dir + "/COMPLETE")) return dir;
   const std::string temp = fmt::format("{}.partial.{}", dir, ::getpid());
   fs::remove_all(temp);
@@ -47,6 +48,9 @@ std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::str
   generate.layout.max_objects = options.max_objects;
   generate.layout.min_diameter = options.min_size;
   generate.layout.max_diameter = options.max_size;
+  generate.layout.outline_probability = options.outline_probability;
+  generate.layout.min_clutter = options.min_clutter;
+  generate.layout.max_clutter = options.max_clutter;
   fmt::print(stderr, "generating the shapes benchmark ({} train / {} test, {}px) into {}\n",
              options.train_images, options.test_images, options.image_size, dir);
   data::GenerateShapes(generate);
@@ -158,8 +162,7 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
 }
 
 json ResolveModelConfig(const TrainConfig& config, int num_classes) {
-  json model = config.model.is_string() ? json{{"preset", config.model}} : config.model;
-  for (const auto& [key, value] : config.model_overrides.items()) model[key] = value;
+  json model = ModelConfigJson(config);
   model["num_classes"] = num_classes;
   return model;
 }

@@ -32,6 +32,7 @@ LoadedRun LoadRun(const std::string& run_dir, const torch::Device& device) {
   run.class_names = run.result["data"]["classes"].get<std::vector<std::string>>();
   run.detector = model::BuildDetector(run.result.at("model"), run.config.seed);
   LoadWeights(run_dir + "/model.pt", *run.detector);
+  if (run.config.memory_format == "channels_last") model::ToChannelsLast(*run.detector);
   run.detector->to(device);
   run.detector->eval();
   return run;

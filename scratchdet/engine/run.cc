@@ -6,6 +6,7 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -31,10 +32,22 @@ using nlohmann::json;
 
 namespace {
 
+// One training iteration's numbers, averaged over its accumulation steps.
+struct IterationStats {
+  double loss = 0, loc = 0, conf = 0;
+  // Diagnostics of the matching and of the confidence term (README, "Result schema"):
+  // positives per image, the confidence term split into positives and hard negatives, and
+  // positives per image on each prior level.
+  double positives_per_image = 0, conf_positive = 0, conf_negative = 0;
+  std::vector<double> positives_per_level;
+};
+
 // Per-iteration curves (paper Fig. "optimisation landscape": training loss, gradient L2
-// norm and its change between iterations).
+// norm and its change between iterations) and the matching diagnostics.
 struct Curves {
   std::vector<double> loss, loc, conf, grad_norm, grad_delta, lr;
+  std::vector<double> positives_per_image, conf_positive, conf_negative;
+  std::vector<std::vector<double>> positives_per_level;  // [iteration][level]
 
   json ToJson() const {
     return {{"loss", loss},
@@ -42,20 +55,27 @@ struct Curves {
             {"conf", conf},
             {"grad_norm", grad_norm},
             {"grad_delta", grad_delta},
-            {"lr", lr}};
+            {"lr", lr},
+            {"positives_per_image", positives_per_image},
+            {"conf_positive", conf_positive},
+            {"conf_negative", conf_negative},
+            {"positives_per_level", positives_per_level}};
   }
   // One iteration; the gradient-norm change is NaN for a diverged iteration and 0 for the
   // first one.
-  void Append(double loss_value, double loc_value, double conf_value, double norm, double lr_value,
-              bool diverged) {
+  void Append(const IterationStats& s, double norm, double lr_value, bool diverged) {
     grad_delta.push_back(diverged            ? NAN
                          : grad_norm.empty() ? 0.0
                                              : std::abs(norm - grad_norm.back()));
-    loss.push_back(loss_value);
-    loc.push_back(loc_value);
-    conf.push_back(conf_value);
+    loss.push_back(s.loss);
+    loc.push_back(s.loc);
+    conf.push_back(s.conf);
     grad_norm.push_back(norm);
     lr.push_back(lr_value);
+    positives_per_image.push_back(s.positives_per_image);
+    conf_positive.push_back(s.conf_positive);
+    conf_negative.push_back(s.conf_negative);
+    positives_per_level.push_back(s.positives_per_level);
   }
   static Curves FromJson(const json& j) {
     Curves c;
@@ -65,15 +85,26 @@ struct Curves {
     c.grad_norm = j.at("grad_norm").get<std::vector<double>>();
     c.grad_delta = j.at("grad_delta").get<std::vector<double>>();
     c.lr = j.at("lr").get<std::vector<double>>();
+    // Checkpoints written before the diagnostics existed resume with NaN diagnostics.
+    const size_t n = c.loss.size();
+    auto optional = [&](const char* key) {
+      return j.contains(key) ? j.at(key).get<std::vector<double>>()
+                             : std::vector<double>(n, NAN);
+    };
+    c.positives_per_image = optional("positives_per_image");
+    c.conf_positive = optional("conf_positive");
+    c.conf_negative = optional("conf_negative");
+    c.positives_per_level = j.contains("positives_per_level")
+                                ? j.at("positives_per_level").get<std::vector<std::vector<double>>>()
+                                : std::vector<std::vector<double>>(n);
     return c;
   }
   // `points` evenly spaced samples (always including the last iteration).
   json Sampled(int64_t points) const {
-    json out = {{"iteration", json::array()},
-                {"loss", json::array()},
-                {"grad_norm", json::array()},
-                {"grad_delta", json::array()},
-                {"lr", json::array()}};
+    json out = {{"iteration", json::array()},     {"loss", json::array()},
+                {"grad_norm", json::array()},     {"grad_delta", json::array()},
+                {"lr", json::array()},            {"positives_per_image", json::array()},
+                {"conf_positive", json::array()}, {"conf_negative", json::array()}};
     const int64_t n = static_cast<int64_t>(loss.size());
     if (n == 0) return out;
     const int64_t k = std::min(points, n);
@@ -84,14 +115,28 @@ struct Curves {
       out["grad_norm"].push_back(grad_norm[i]);
       out["grad_delta"].push_back(grad_delta[i]);
       out["lr"].push_back(lr[i]);
+      out["positives_per_image"].push_back(positives_per_image[i]);
+      out["conf_positive"].push_back(conf_positive[i]);
+      out["conf_negative"].push_back(conf_negative[i]);
     }
     return out;
   }
-  void WriteCsv(const std::string& path) const {
-    std::string text = "iteration,loss,loc,conf,grad_norm,grad_delta,lr\n";
-    for (size_t i = 0; i < loss.size(); ++i)
-      text += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", i + 1, loss[i], loc[i],
-                          conf[i], grad_norm[i], grad_delta[i], lr[i]);
+  void WriteCsv(const std::string& path, size_t levels) const {
+    std::string text =
+        "iteration,loss,loc,conf,grad_norm,grad_delta,lr,positives_per_image,conf_positive,"
+        "conf_negative";
+    for (size_t l = 0; l < levels; ++l) text += fmt::format(",positives_level{}", l);
+    text += "\n";
+    for (size_t i = 0; i < loss.size(); ++i) {
+      text += fmt::format("{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}",
+                          i + 1, loss[i], loc[i], conf[i], grad_norm[i], grad_delta[i], lr[i],
+                          positives_per_image[i], conf_positive[i], conf_negative[i]);
+      for (size_t l = 0; l < levels; ++l)
+        text += fmt::format(",{:.6g}", l < positives_per_level[i].size()
+                                           ? positives_per_level[i][l]
+                                           : static_cast<double>(NAN));
+      text += "\n";
+    }
     WriteFileAtomic(path, text);
   }
 };
@@ -102,6 +147,19 @@ double GradientNorm(torch::nn::Module& model) {
   for (const auto& p : model.parameters())
     if (p.grad().defined()) sum += p.grad().detach().pow(2).sum().item<double>();
   return std::sqrt(sum);
+}
+
+// Positives in the batch on each prior level (labels [B, P], 0 = background).
+std::vector<double> PositivesPerLevel(const torch::Tensor& labels,
+                                      const std::vector<int64_t>& level_ends) {
+  const torch::Tensor per_prior = (labels > 0).sum(0).to(torch::kCPU);  // [P]
+  std::vector<double> out;
+  int64_t begin = 0;
+  for (int64_t end : level_ends) {
+    out.push_back(per_prior.slice(0, begin, end).sum().item<double>());
+    begin = end;
+  }
+  return out;
 }
 
 std::string CheckpointPath(const RunContext& c) { return c.run_dir + "/checkpoint.pt"; }
@@ -170,6 +228,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     json model_config = ResolveModelConfig(config, data.num_classes());
     model::SsdDetector detector = model::BuildDetector(model_config, config.seed);
     detector->to(device);
+    const bool channels_last = config.memory_format == "channels_last";
+    if (channels_last) model::ToChannelsLast(*detector);
     result["model"] = model::ToJson(detector->config());
 
     torch::optim::SGD optimizer(detector->parameters(),
@@ -191,6 +251,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       start_iteration = checkpoint.state.at("iteration").get<int64_t>();
       curves = Curves::FromJson(checkpoint.state.at("curves"));
       data.RestoreTrainLoader(checkpoint.state.at("loader"));
+      // Loading replaces the weights with contiguous tensors: the same layout as an
+      // uninterrupted run keeps a resumed run bit-identical.
+      if (channels_last) model::ToChannelsLast(*detector);
       if (!context.quiet)
         fmt::print(stderr, "resuming {} from iteration {}\n", context.run_dir, start_iteration);
     }
@@ -205,6 +268,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
 
     const box::PriorConfig& prior_config = detector->prior_config();
     const torch::Tensor priors = detector->Priors(config.input_size, config.input_size).to(device);
+    const std::vector<int64_t> level_ends = box::PriorLevelEnds(
+        prior_config, detector->FeatureMapSizes(config.input_size, config.input_size));
     ProgressReporter progress(config.solver.iterations, config.log_interval,
                               context.quiet ? nullptr : stderr);
     const int64_t images_per_iteration =
@@ -222,10 +287,14 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       for (auto& group : optimizer.param_groups())
         static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
       optimizer.zero_grad();
-      double loss_sum = 0, loc_sum = 0, conf_sum = 0;
+      IterationStats stats;
+      stats.positives_per_level.assign(level_ends.size(), 0.0);
+      const double steps = config.solver.accumulation_steps;
       for (int a = 0; a < config.solver.accumulation_steps; ++a) {
         data::Batch batch = *data.train_loader->Next();  // endless in training
-        const model::SsdOutput out = detector->forward(batch.images.to(device));
+        const torch::Tensor images = batch.images.to(device);
+        const model::SsdOutput out = detector->forward(
+            channels_last ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images);
         std::vector<torch::Tensor> boxes, labels;
         for (size_t b = 0; b < batch.boxes.size(); ++b) {
           boxes.push_back(batch.boxes[b].to(device));
@@ -235,26 +304,34 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
             box::MatchPriors(boxes, labels, priors, prior_config.variances);
         const box::MultiBoxLossOutput loss = box::MultiBoxLoss(out.loc, out.conf, targets);
         (loss.total / config.solver.accumulation_steps).backward();
-        loss_sum += loss.total.item<double>() / config.solver.accumulation_steps;
-        loc_sum += loss.loc.item<double>() / config.solver.accumulation_steps;
-        conf_sum += loss.conf.item<double>() / config.solver.accumulation_steps;
+        stats.loss += loss.total.item<double>() / steps;
+        stats.loc += loss.loc.item<double>() / steps;
+        stats.conf += loss.conf.item<double>() / steps;
+        stats.conf_positive += loss.conf_positive / steps;
+        stats.conf_negative += loss.conf_negative / steps;
+        const double image_count = static_cast<double>(batch.boxes.size()) * steps;
+        stats.positives_per_image += static_cast<double>(loss.num_positives) / image_count;
+        const std::vector<double> per_level = PositivesPerLevel(targets.labels, level_ends);
+        for (size_t l = 0; l < per_level.size(); ++l)
+          stats.positives_per_level[l] += per_level[l] / image_count;
       }
+      const double loss_sum = stats.loss;
       const double grad_norm = GradientNorm(*detector);
       if (!std::isfinite(loss_sum) || !std::isfinite(grad_norm)) {
         // Paper Table A: without BN, large learning rates diverge; that is a result.
         diverged = fmt::format(
             "{} at iteration {} (lr {:.3g})",
             std::isfinite(loss_sum) ? "non-finite gradient norm" : "non-finite loss", it + 1, lr);
-        curves.Append(loss_sum, loc_sum, conf_sum, grad_norm, lr, /*diverged=*/true);
+        curves.Append(stats, grad_norm, lr, /*diverged=*/true);
         result["metrics"]["diverged_at_iteration"] = it + 1;
         break;
       }
       optimizer.step();
-      curves.Append(loss_sum, loc_sum, conf_sum, grad_norm, lr, /*diverged=*/false);
+      curves.Append(stats, grad_norm, lr, /*diverged=*/false);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       train_seconds += seconds;
-      progress.Update({it + 1, config.solver.iterations, loss_sum, loc_sum, conf_sum, lr,
+      progress.Update({it + 1, config.solver.iterations, stats.loss, stats.loc, stats.conf, lr,
                        images_per_iteration / std::max(seconds, 1e-9)});
 
       const bool last = it + 1 == config.solver.iterations;
@@ -276,7 +353,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       }
     }
     progress.Finish();
-    curves.WriteCsv(context.run_dir + "/curves.csv");
+    curves.WriteCsv(context.run_dir + "/curves.csv", level_ends.size());
 
     json& metrics = result["metrics"];
     const int64_t done = static_cast<int64_t>(curves.loss.size()) - start_iteration;

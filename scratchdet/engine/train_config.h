@@ -23,6 +23,9 @@ struct ShapesDataOptions {
   int max_objects = 6;
   double min_size = 0.04;
   double max_size = 0.8;
+  double outline_probability = 0.5;  // share of shapes drawn as outlines
+  int min_clutter = 3;               // clutter strokes per image, uniform in [min, max]
+  int max_clutter = 10;
 };
 
 struct DataOptions {
@@ -83,6 +86,9 @@ struct TrainConfig {
   EvalOptions eval;
   PretrainOptions pretrain;
   int workers = 2;
+  // Layout of conv weights and training inputs: "channels_last" (NHWC, faster with oneDNN)
+  // or "contiguous" (NCHW). Part of the comparable config: it changes float rounding.
+  std::string memory_format = "channels_last";
   int64_t seed = 0;
   int threads = 0;               // 0: number of cores
   std::string device = "cpu";    // cpu | cuda | cuda:N
@@ -90,6 +96,10 @@ struct TrainConfig {
   int64_t log_interval = 20;
   int64_t curve_points = 200;    // loss/gradient curve samples kept in the result
 };
+
+// config.model (a preset name or an object) with config.model_overrides merged in: the input
+// of model::ParseModelConfig (num_classes still the model default).
+nlohmann::json ModelConfigJson(const TrainConfig& config);
 
 // Parses and validates; throws scratchdet::Error naming the key path on a bad or unknown key.
 TrainConfig ParseTrainConfig(const nlohmann::json& json);

@@ -119,4 +119,10 @@ std::shared_ptr<BackboneImpl> BuildBackbone(const ModelConfig& config, int64_t s
   return backbone;
 }
 
+void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& p : module.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 }  // namespace scratchdet::model

@@ -71,6 +71,12 @@ TORCH_MODULE(SsdDetector);
 SsdDetector BuildDetector(const nlohmann::json& config_or_preset, int64_t seed = 0);
 SsdDetector BuildDetector(const ModelConfig& config, int64_t seed = 0);
 
+// Converts every 4-d parameter (the conv weights) to the channels-last memory format in
+// place: convolutions then run in NHWC, which oneDNN executes faster on this CPU
+// (benchmarks/README.md, "Channels-last"). Values are unchanged; conv outputs agree with
+// the contiguous layout to float rounding.
+void ToChannelsLast(torch::nn::Module& module);
+
 // The backbone alone (e.g. for a classification pretrain stage), initialised like the
 // detector's: forward returns its source maps; out_channels() gives their channels.
 std::shared_ptr<BackboneImpl> BuildBackbone(const ModelConfig& config, int64_t seed = 0);

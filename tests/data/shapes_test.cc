@@ -201,3 +201,43 @@ TEST(ShapesTest, LayoutBoundsObjectCountAndSize) {
 
 }  // namespace
 }  // namespace scratchdet::data
+
+namespace scratchdet::data {
+namespace {
+
+TEST(ShapesTest, OutlineAndClutterOptionsChangeOnlyWhatTheyName) {
+  // The same draws decide placement and class, so only the fill changes between p = 0 and 1.
+  ShapesLayout filled, outlined;
+  filled.outline_probability = 0.0;
+  outlined.outline_probability = 1.0;
+  filled.min_diameter = outlined.min_diameter = 0.3;  // above the always-filled diameter
+  filled.max_diameter = outlined.max_diameter = 0.6;
+  int differing = 0;
+  for (int i = 0; i < 10; ++i) {
+    const ShapesImage a = RenderShapesImage(5, ShapesSplit::kTrainval, i, 200, filled);
+    const ShapesImage b = RenderShapesImage(5, ShapesSplit::kTrainval, i, 200, outlined);
+    ASSERT_EQ(a.objects.size(), b.objects.size()) << "image " << i;
+    for (size_t k = 0; k < a.objects.size(); ++k)
+      EXPECT_EQ(a.objects[k].class_index, b.objects[k].class_index) << "image " << i;
+    differing += cv::norm(a.image, b.image, cv::NORM_L1) > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(differing, 10);
+  // Explicit defaults are the default benchmark, pixel for pixel.
+  ShapesLayout explicit_defaults;
+  explicit_defaults.outline_probability = 0.5;
+  explicit_defaults.min_clutter = 3;
+  explicit_defaults.max_clutter = 10;
+  const ShapesImage plain = RenderShapesImage(3, ShapesSplit::kTest, 4, 160);
+  const ShapesImage same = RenderShapesImage(3, ShapesSplit::kTest, 4, 160, explicit_defaults);
+  EXPECT_EQ(cv::norm(plain.image, same.image, cv::NORM_L1), 0.0);
+  ShapesLayout bad;
+  bad.outline_probability = 1.5;
+  EXPECT_THROW(bad.Validate(), Error);
+  bad = ShapesLayout();
+  bad.min_clutter = 4;
+  bad.max_clutter = 2;
+  EXPECT_THROW(bad.Validate(), Error);
+}
+
+}  // namespace
+}  // namespace scratchdet::data
