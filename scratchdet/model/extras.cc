@@ -23,6 +23,10 @@ class SsdExtrasImpl : public ExtrasImpl {
       layers[2].padding = 1;
       layers[3].padding = 1;
     } else if (options.extras_tail() == "mmdet") {
+      // As the residual mmdet tail: the third layer downsamples (stride 2, padding 1), the
+      // fourth keeps its size. Maps 10,5,3,3 at 300 px; 3,2,1,1 after a 6x6 map (mini).
+      layers[2].stride = 2;
+      layers[2].padding = 1;
       layers[3].padding = 1;
     } else if (options.extras_tail() != "paper") {
       Fail("model config: key 'extras_tail' has unknown value '{}'; known: paper, released, mmdet",

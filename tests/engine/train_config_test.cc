@@ -30,10 +30,16 @@ TEST(TrainConfigTest, ProfilesParseAndRoundTrip) {
   EXPECT_EQ(paper.solver.steps, (std::vector<int64_t>{40000, 75000, 90000}));
   EXPECT_EQ(paper.data.format, "voc");
   EXPECT_GT(paper.threads, 0);  // 0 resolves to the core count
-  // mini trains on the easier shapes layout; smoke and ci keep the documented benchmark's.
+  // mini is a scaled SSD300 (docs/mini.md): 96 px, objects of 0.25-0.9 of the side, the
+  // ssd_mini96 priors; smoke and ci keep the documented benchmark's layout.
   const TrainConfig mini = ParseTrainConfig(ProfileDefaults("mini"));
-  EXPECT_EQ(mini.data.shapes.min_size, 0.12);
+  EXPECT_EQ(mini.input_size, 96);
+  EXPECT_EQ(mini.data.shapes.min_size, 0.25);
+  EXPECT_EQ(mini.data.shapes.max_size, 0.9);
   EXPECT_EQ(mini.data.shapes.max_objects, 4);
+  EXPECT_EQ(mini.model_overrides.at("prior_config"), "ssd_mini96");
+  EXPECT_EQ(mini.model_overrides.at("extras_tail"), "mmdet");
+  EXPECT_EQ(mini.solver.lr, TrainConfig().solver.lr);  // the paper's lr values, unscaled
   const TrainConfig ci = ParseTrainConfig(ProfileDefaults("ci"));
   EXPECT_EQ(ci.data.shapes.min_size, 0.04);
   EXPECT_EQ(ci.data.shapes.max_objects, 6);

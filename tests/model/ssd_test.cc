@@ -34,6 +34,7 @@ std::vector<Combination> AllCombinations() {
   std::vector<Combination> all;
   for (const std::string& b : BackboneNames()) {
     all.push_back({b, "ssd", "paper"});
+    all.push_back({b, "ssd", "mmdet"});
     for (const std::string tail : {"paper", "released", "mmdet"})
       all.push_back({b, "residual", tail});
   }
@@ -80,7 +81,7 @@ TEST(SsdDetectorTest, EveryCombinationGivesThePaperMapsAt300) {
     if (c.extras == "residual" && c.tail == "released") {
       expected = {38, 19, 10, 5, 5, 5};
       priors = 8892;
-    } else if (c.extras == "residual" && c.tail == "mmdet") {
+    } else if (c.tail == "mmdet") {
       expected = {38, 19, 10, 5, 3, 3};
       priors = 8764;
     }
@@ -166,6 +167,25 @@ TEST(SsdDetectorTest, MiniProfileSizes) {
         ->forward(torch::zeros({1, 3, 128, 128}));
   });
   EXPECT_NE(error.find("input 128x128 is too small"), std::string::npos) << error;
+}
+
+TEST(SsdDetectorTest, MiniGeometryAt96IsTheSameForBothExtrasStyles) {
+  // The mini profile (docs/mini.md): 96 px, mmdet tail, ssd_mini96 priors. Every model family
+  // of the paper's tables must give maps 12,6,3,2,1,1 and 878 priors there.
+  torch::NoGradGuard no_grad;
+  for (const char* preset : {"scratchdet300", "scratchdet300_root18", "ssd300_vgg16",
+                             "ssd300_vgg16_bn"}) {
+    SCOPED_TRACE(preset);
+    SsdDetector model = BuildDetector(nlohmann::json{{"preset", preset},
+                                                     {"extras_tail", "mmdet"},
+                                                     {"prior_config", "ssd_mini96"},
+                                                     {"width_multiplier", 0.25}});
+    model->eval();
+    const SsdOutput out = model->forward(torch::zeros({1, 3, 96, 96}));
+    const std::vector<int> expected = {12, 6, 3, 2, 1, 1};
+    for (int l = 0; l < 6; ++l) EXPECT_EQ(out.maps[l].height, expected[l]) << "level " << l;
+    EXPECT_EQ(out.loc.size(1), 12 * 12 * 4 + 36 * 6 + 9 * 6 + 4 * 6 + 4 + 4);
+  }
 }
 
 TEST(SsdDetectorTest, ForwardBackwardGivesFiniteGradientsEverywhere) {
