@@ -37,7 +37,8 @@ void MatchStats::Add(const torch::Tensor& boxes, const std::vector<uint8_t>& dif
   if (!difficult.empty() && static_cast<int64_t>(difficult.size()) != count)
     Fail("MatchStats: {} difficult flags for {} boxes", difficult.size(), count);
   const torch::Tensor gt = boxes.to(torch::kCPU, torch::kFloat32).contiguous();
-  // The matcher itself decides the positives; label k + 1 tells which object a prior took.
+  // The matcher itself decides the positives; label k + 1 tells which object a prior took
+  // (the variances only shape the unused loc targets).
   const torch::Tensor ids = torch::arange(1, count + 1, torch::kLong);
   const MatchTargets match = MatchPriors({gt}, {ids}, priors_, {0.1, 0.1, 0.2, 0.2},
                                          options_.iou_threshold);
@@ -45,17 +46,14 @@ void MatchStats::Add(const torch::Tensor& boxes, const std::vector<uint8_t>& dif
   const torch::Tensor iou = BoxIou(gt, CenterToCorner(priors_));                 // [G, P]
   auto [best_iou, best_prior] = iou.max(1);
   const auto label_at = labels.accessor<int64_t, 1>();
-  std::vector<std::vector<int64_t>> per_object_level(count,
-                                                     std::vector<int64_t>(level_ends_.size(), 0));
-  int64_t level = 0;
-  for (int64_t p = 0; p < labels.size(0); ++p) {
-    while (p >= level_ends_[level]) ++level;
-    if (label_at[p] > 0) ++per_object_level[label_at[p] - 1][level];
-  }
   auto level_of = [&](int64_t prior) {
     return static_cast<size_t>(
         std::upper_bound(level_ends_.begin(), level_ends_.end(), prior) - level_ends_.begin());
   };
+  std::vector<std::vector<int64_t>> per_object_level(count,
+                                                     std::vector<int64_t>(level_ends_.size(), 0));
+  for (int64_t p = 0; p < labels.size(0); ++p)
+    if (label_at[p] > 0) ++per_object_level[label_at[p] - 1][level_of(p)];
   for (int64_t k = 0; k < count; ++k) {
     if (!difficult.empty() && difficult[k]) continue;
     const double best = best_iou[k].item<double>();

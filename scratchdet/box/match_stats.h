@@ -36,7 +36,6 @@ class MatchStats {
 
   // One image: boxes [G, 4] (x1, y1, x2, y2) normalised, difficult per box (empty = none).
   // All boxes take part in matching, as in training; only non-difficult ones are counted.
-  // aspect = input width / height, so that object sizes are fractions of the input side.
   void Add(const torch::Tensor& boxes, const std::vector<uint8_t>& difficult);
 
   const MatchStatsBin& total() const { return total_; }

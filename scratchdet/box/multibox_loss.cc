@@ -85,7 +85,6 @@ MultiBoxLossOutput MultiBoxLoss(const torch::Tensor& loc_pred, const torch::Tens
     const torch::Tensor zero = torch::zeros_like(ce);
     out.conf_positive = torch::where(positive, ce, zero).sum().item<double>() / normaliser;
     out.conf_negative = torch::where(hard_negative, ce, zero).sum().item<double>() / normaliser;
-    out.num_negatives = hard_negative.sum().item<int64_t>();
   }
   out.loc = loc;
   out.conf = conf;

@@ -21,10 +21,9 @@ struct MultiBoxLossOutput {
   int64_t num_positives = 0;  // positives in the whole batch
   // Diagnostics (detached, no gradient): the confidence term split into its positive and its
   // hard-negative part, each divided by N as `conf` is (conf == conf_positive + conf_negative
-  // up to rounding), and the hard negatives kept in the whole batch.
+  // up to rounding).
   double conf_positive = 0;
   double conf_negative = 0;
-  int64_t num_negatives = 0;
 };
 
 // loc_pred [B, P, 4] (EncodeBoxes offsets), conf_logits [B, P, num_classes], targets from

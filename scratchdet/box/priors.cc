@@ -28,18 +28,10 @@ double NormalisedStep(const PriorConfig& config, int level, int map_size) {
 
 }  // namespace
 
-int64_t CountPriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps) {
-  config.Validate();
-  CheckMaps(config, maps);
-  int64_t total = 0;
-  for (int l = 0; l < config.num_levels(); ++l)
-    total += static_cast<int64_t>(maps[l].height) * maps[l].width * config.priors_per_cell(l);
-  return total;
-}
-
 std::vector<int64_t> PriorLevelEnds(const PriorConfig& config,
                                     const std::vector<FeatureMapSize>& maps) {
-  CountPriors(config, maps);  // validates
+  config.Validate();
+  CheckMaps(config, maps);
   std::vector<int64_t> ends;
   int64_t end = 0;
   for (int l = 0; l < config.num_levels(); ++l) {
@@ -47,6 +39,10 @@ std::vector<int64_t> PriorLevelEnds(const PriorConfig& config,
     ends.push_back(end);
   }
   return ends;
+}
+
+int64_t CountPriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps) {
+  return PriorLevelEnds(config, maps).back();  // Validate() refuses a config without levels
 }
 
 torch::Tensor GeneratePriors(const PriorConfig& config, const std::vector<FeatureMapSize>& maps,

@@ -64,7 +64,8 @@ int Run(const Options& o) {
   }
 
   std::string maps_text;
-  for (const auto& m : maps) maps_text += fmt::format("{}{}x{}", maps_text.empty() ? "" : ",", m.height, m.width);
+  for (const auto& m : maps)
+    maps_text += fmt::format("{}{}x{}", maps_text.empty() ? "" : ",", m.height, m.width);
   fmt::print("{} ({}), input {} px, maps {}, prior config {}, {}\n", o.root, o.split,
              o.input_size, maps_text, config.prior_config,
              o.augment ? "after the SSD training augmentation" : "before augmentation");

@@ -6,7 +6,6 @@
 #include <torch/utils.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
