@@ -65,6 +65,17 @@ TEST(TrainConfigTest, BadValuesNameTheKey) {
   j["data"]["shapes"]["min_size"] = 1.5;
   EXPECT_NE(ErrorOf(j).find("data.shapes.min_size"), std::string::npos);
   j = ProfileDefaults("smoke");
+  j["data"]["shapes"]["outline_probability"] = 1.5;
+  EXPECT_NE(ErrorOf(j).find("data.shapes.outline_probability"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["data"]["shapes"]["min_clutter"] = 5;
+  j["data"]["shapes"]["max_clutter"] = 2;
+  EXPECT_NE(ErrorOf(j).find("data.shapes.max_clutter"), std::string::npos);
+  j = ProfileDefaults("smoke");
+  j["memory_format"] = "nhwc";
+  EXPECT_NE(ErrorOf(j).find("memory_format must be channels_last or contiguous"),
+            std::string::npos);
+  j = ProfileDefaults("smoke");
   j["device"] = "tpu";
   EXPECT_NE(ErrorOf(j).find("device"), std::string::npos);
 }
