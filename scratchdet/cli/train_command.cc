@@ -62,7 +62,7 @@ int RunTrain(const TrainArgs& args) {
   if (result["metrics"].contains("mAP") && result["metrics"]["mAP"].is_number())
     fmt::print("mAP: {:.2f}%\n", 100 * result["metrics"]["mAP"].get<double>());
   fmt::print("result: {}/result.json\n", args.out);
-  return result["status"]["state"] == "failed" ? 1 : 0;
+  return engine::ExitCodeForState(result["status"]["state"].get<std::string>());
 }
 
 const CommandRegistrar kRegistrar(
@@ -79,7 +79,8 @@ const CommandRegistrar kRegistrar(
       app.add_option("--data", args->data, "dataset root (sets data.root)");
       app.add_option("--device", args->device, "cpu | cuda | cuda:N");
       app.add_option("--seed", args->seed, "seed")->capture_default_str();
-      app.add_option("--threads", args->threads, "intra-op threads (default: all cores)");
+      app.add_option("--threads", args->threads, "intra-op threads (default: all cores)")
+          ->check(CLI::NonNegativeNumber);
       app.add_flag("--fresh", args->fresh, "ignore an existing checkpoint in --out");
       app.add_flag("--print-config", args->print_config, "print the resolved config and exit");
       return [args] { return RunTrain(*args); };

@@ -77,6 +77,20 @@ bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
   return true;
 }
 
+nlohmann::json ReadCheckpointState(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  LoadArchive(archive, path);
+  try {
+    c10::IValue json_text;
+    archive.read("state", json_text);
+    return nlohmann::json::parse(json_text.toStringRef());
+  } catch (const c10::Error& e) {
+    Fail("{}: checkpoint has no state record: {}", path, e.what_without_backtrace());
+  } catch (const nlohmann::json::exception& e) {
+    Fail("{}: checkpoint state is not valid JSON: {}", path, e.what());
+  }
+}
+
 void SaveWeights(const std::string& path, torch::nn::Module& model) {
   torch::serialize::OutputArchive archive;
   model.save(archive);

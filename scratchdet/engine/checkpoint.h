@@ -26,6 +26,10 @@ void SaveCheckpoint(const std::string& path, torch::nn::Module& model,
 bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                     torch::optim::Optimizer& optimizer, CheckpointState& state);
 
+// The JSON state of a checkpoint alone (no model needed), e.g. to check which config wrote
+// it before resuming; throws scratchdet::Error naming the file when it cannot be read.
+nlohmann::json ReadCheckpointState(const std::string& path);
+
 // Model weights alone (parameters and buffers), e.g. for `scratchdet eval --weights`.
 void SaveWeights(const std::string& path, torch::nn::Module& model);
 void LoadWeights(const std::string& path, torch::nn::Module& model);

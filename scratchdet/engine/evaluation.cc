@@ -34,7 +34,8 @@ struct PixelDetection {
 // dataset order, one pass) on its worker threads while the network runs.
 std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataSetup& data,
                                    const TrainConfig& config, const torch::Device& device,
-                                   const std::vector<data::Sample>& annotations) {
+                                   const std::vector<data::Sample>& annotations,
+                                   const std::function<bool()>& stop_requested) {
   torch::NoGradGuard no_grad;
   detector.eval();
   const int size = config.input_size;
@@ -51,6 +52,7 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   data::DataLoader loader(data.test, options);
   std::vector<PixelDetection> out;
   while (std::optional<data::Batch> batch = loader.Next()) {
+    if (stop_requested && stop_requested()) throw EvaluationInterrupted();
     const model::SsdOutput output = detector.forward(batch->images.to(device));
     const std::vector<box::Detections> detections =
         box::PostProcess(output.loc, output.conf, priors, variances);
@@ -161,11 +163,12 @@ json CocoMetrics(const DataSetup& data, const std::vector<data::Sample>& annotat
 }  // namespace
 
 json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
-                      const TrainConfig& config, const torch::Device& device) {
+                      const TrainConfig& config, const torch::Device& device,
+                      const std::function<bool()>& stop_requested) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<data::Sample> annotations = data::LoadGroundTruths(*data.test);
   const std::vector<PixelDetection> detections =
-      Detect(detector, data, config, device, annotations);
+      Detect(detector, data, config, device, annotations, stop_requested);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   json metrics = config.eval.metric == "coco" ? CocoMetrics(data, annotations, detections)

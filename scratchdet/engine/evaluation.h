@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <stdexcept>
+
 #include "scratchdet/engine/data_setup.h"
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
@@ -15,7 +18,14 @@ namespace scratchdet::engine {
 // the paper's post-processing (threshold 0.01, NMS 0.45, top-k 400, keep 200) and returns
 // metrics: {"mAP", "per_class_ap", "pr_curves", "voc" | "coco", "eval_images_per_second",
 // "num_test_images"}. mAP is a fraction; for the COCO metric it is AP@[.5:.95].
+// `stop_requested`, when given, is polled between batches; when it returns true the
+// evaluation stops with EvaluationInterrupted (Ctrl-C works during evaluation too).
 nlohmann::json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
-                                const TrainConfig& config, const torch::Device& device);
+                                const TrainConfig& config, const torch::Device& device,
+                                const std::function<bool()>& stop_requested = {});
+
+struct EvaluationInterrupted : std::runtime_error {
+  EvaluationInterrupted() : std::runtime_error("evaluation interrupted by a stop signal") {}
+};
 
 }  // namespace scratchdet::engine

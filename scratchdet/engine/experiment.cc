@@ -13,6 +13,7 @@
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
+#include "scratchdet/engine/run_directory.h"
 #include "scratchdet/engine/train_config.h"
 
 namespace scratchdet::engine {
@@ -73,8 +74,19 @@ std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_
   const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
   std::string table = e.table;
   for (char& c : table) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // A run whose --set overrides change the comparable config is a variant of the
+  // experiment: it gets a directory of its own, named by its config hash, so that two
+  // configs never share one (and the report's tables hold the experiments' own configs).
+  std::string name = e.name;
+  if (!r.overrides.empty()) {
+    ExperimentRequest plain = r;
+    plain.overrides.clear();
+    const json wanted = ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, r, seed))));
+    if (wanted != ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, plain, seed)))))
+      name += "@" + ConfigHash(wanted).substr(0, 8);
+  }
   // Lower case like the Bazel packages: results/mini/table_a/<name>/seed0.
-  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, table, e.name, seed);
+  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, table, name, seed);
 }
 
 namespace {
@@ -85,14 +97,6 @@ json ExperimentMeta(const Experiment& e) {
           {"row", e.row},
           {"paper_value", e.paper_value},
           {"description", e.description}};
-}
-
-// Threads and workers change speed, not results (the loader is worker-independent); how
-// often a run logs or checkpoints does not change them either (checkpoints only read state).
-json ComparableConfig(json config) {
-  for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"})
-    config.erase(key);
-  return config;
 }
 
 // A finished result (ok or diverged) of the same config is reused unless --fresh.
@@ -140,7 +144,9 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
     fmt::print("{}\n", ResolveConfig(e, r, r.seeds.front()).dump(2));
     return 0;
   }
-  int status = 0;
+  // The worst outcome over the seeds decides the exit code; an interrupted seed stops the
+  // loop (Ctrl-C means stop, not "skip to the next seed").
+  bool failed = false, diverged = false;
   for (int64_t seed : r.seeds) {
     fmt::print("== experiment {} (table {}, {}) profile {} seed {}\n", e.name, e.table, e.row,
                r.profile, seed);
@@ -153,9 +159,11 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
                  e.paper_value.is_number() ? fmt::format("{}", e.paper_value.get<double>())
                                            : std::string("n/r"));
     fmt::print("\n   result: {}/result.json\n", RunDirectory(e, r, seed));
-    if (run_status == "failed") status = 1;
+    if (run_status == "interrupted") return kExitInterrupted;
+    failed = failed || run_status == "failed";
+    diverged = diverged || run_status == "diverged";
   }
-  return status;
+  return failed ? kExitFailed : diverged ? kExitDiverged : kExitOk;
 }
 
 int RunRegression(const Experiment& e, const std::string& baseline_path, ExperimentRequest r) {

@@ -47,8 +47,8 @@ nlohmann::json ResolveConfig(const Experiment& experiment, const ExperimentReque
 std::string RunDirectory(const Experiment& experiment, const ExperimentRequest& request,
                          int64_t seed);
 
-// Runs every requested seed; returns the exit status (0 also for a diverged run: that is a
-// result, recorded in its JSON).
+// Runs every requested seed and returns the exit code (run.h ExitCode) of the worst outcome:
+// failed, else diverged, else ok; an interrupted seed stops the loop with kExitInterrupted.
 int RunExperimentCommand(const Experiment& experiment, const ExperimentRequest& request);
 
 // Regression mode: trains with the baseline's profile and seed, and fails (exit 1) when

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
                  "results root (default: <workspace>/results)");
   app.add_option("--data", request.data_root, "dataset root (VOCdevkit or COCO) for paper");
   app.add_option("--device", request.device, "cpu | cuda | cuda:N");
-  app.add_option("--threads", request.threads, "intra-op threads (default: all cores)");
+  app.add_option("--threads", request.threads, "intra-op threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--fresh", request.fresh, "ignore an existing checkpoint/result and start over");
   app.add_option("--set", request.overrides,
                  "override a config value, e.g. --set solver.iterations=100 (JSON value)");

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "scratchdet/box/matcher.h"
 #include "scratchdet/box/multibox_loss.h"
@@ -23,6 +24,7 @@
 #include "scratchdet/engine/peak_memory.h"
 #include "scratchdet/engine/pretrain.h"
 #include "scratchdet/engine/progress.h"
+#include "scratchdet/engine/run_directory.h"
 #include "scratchdet/model/ssd.h"
 
 namespace scratchdet::engine {
@@ -195,11 +197,20 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   if (device.is_cuda() && !torch::cuda::is_available())
     Fail("config: device '{}' requested but this LibTorch has no CUDA device", config.device);
 
+  // One writer per run directory, and a directory holds the runs of one config: resuming
+  // another config's checkpoint would write that run's numbers under this config. Checked
+  // before anything in the directory is written.
+  const RunDirectoryLock lock(context.run_dir);
+  const json config_json = ToJson(config);
+  if (!context.fresh) CheckRunDirectoryConfig(context.run_dir, config_json);
+  const std::string config_hash = ConfigHash(config_json);
+
   json result = {{"schema_version", 1},
                  {"experiment", context.experiment},
                  {"profile", context.profile},
                  {"seed", config.seed},
-                 {"config", ToJson(config)},
+                 {"config", config_json},
+                 {"config_hash", config_hash},
                  {"status", {{"state", "running"}}},
                  {"metrics", json::object()},
                  {"paper_value", context.experiment.value("paper_value", json("n/r"))}};
@@ -208,20 +219,24 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   provenance["threads"] = config.threads;
   provenance["start_time"] = started;
 
+  // Wall time of the earlier segments of a resumed run, up to the checkpoint it resumed from.
+  double earlier_wall_seconds = 0;
+  auto wall_seconds = [&] {
+    return earlier_wall_seconds +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
   auto finish = [&](const std::string& state, const std::string& message) {
     result["status"] = {{"state", state}};
     if (!message.empty()) result["status"]["message"] = message;
     provenance["end_time"] = UtcNow();
     result["provenance"] = provenance;
-    result["metrics"]["wall_time_s"] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    result["metrics"]["wall_time_s"] = wall_seconds();
     result["metrics"]["peak_memory_mb"] = PeakResidentMemoryMb();
     WriteFileAtomic(context.run_dir + "/result.json", result.dump(2) + "\n");
     return result;
   };
 
   try {
-    std::filesystem::create_directories(context.run_dir);
     DataSetup data = SetUpData(config, context.cache_root);
     result["data"] = data.description;
     json model_config = ResolveModelConfig(config, data.num_classes());
@@ -244,12 +259,17 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
 
     Curves curves;
     int64_t start_iteration = 0;
+    double train_seconds = 0;
+    json evaluations = json::array();
     CheckpointState checkpoint;
     if (!context.fresh &&
         LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint)) {
       start_iteration = checkpoint.state.at("iteration").get<int64_t>();
       curves = Curves::FromJson(checkpoint.state.at("curves"));
       data.RestoreTrainLoader(checkpoint.state.at("loader"));
+      evaluations = checkpoint.state.value("evaluations", json::array());
+      earlier_wall_seconds = checkpoint.state.value("wall_time_s", 0.0);
+      train_seconds = checkpoint.state.value("train_seconds", 0.0);
       // Loading replaces the weights with contiguous tensors: the same layout as an
       // uninterrupted run keeps a resumed run bit-identical.
       if (channels_last) model::ToChannelsLast(*detector);
@@ -273,12 +293,27 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                               context.quiet ? nullptr : stderr);
     const int64_t images_per_iteration =
         static_cast<int64_t>(config.solver.batch_size) * config.solver.accumulation_steps;
-    double train_seconds = 0;
-    json evaluations = json::array();
     std::string diverged;
 
     const StopSignalScope stop_signals;
+    const std::function<bool()> stop_requested = [] { return g_stop_requested != 0; };
     bool interrupted = false;
+    auto evaluation_due = [&](int64_t done) {
+      return config.eval.interval > 0 && done % config.eval.interval == 0 &&
+             done < config.solver.iterations;
+    };
+    auto evaluate_periodically = [&](int64_t done) {
+      const json metrics = EvaluateDetector(*detector, data, config, device, stop_requested);
+      evaluations.push_back({{"iteration", done}, {"metrics", metrics}});
+      progress.Message(
+          fmt::format("eval @ {}: mAP {:.2f}%", done, 100 * metrics.value("mAP", 0.0)));
+      detector->train();
+    };
+    // A run stopped right after an evaluation iteration checkpointed before evaluating: the
+    // resumed run makes up that evaluation first, so its list equals an uninterrupted run's.
+    if (start_iteration > 0 && evaluation_due(start_iteration) &&
+        (evaluations.empty() || evaluations.back().at("iteration") != start_iteration))
+      evaluate_periodically(start_iteration);
     detector->train();
     for (int64_t it = start_iteration; it < config.solver.iterations; ++it) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -335,28 +370,35 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
 
       const bool last = it + 1 == config.solver.iterations;
       interrupted = !last && (g_stop_requested != 0 || it + 1 == context.stop_after_iteration);
+      // Evaluate before checkpointing, so that the checkpoint's list of evaluations is
+      // complete; a stop request skips the evaluation (the resumed run makes it up).
+      if (!interrupted && evaluation_due(it + 1)) {
+        try {
+          evaluate_periodically(it + 1);
+        } catch (const EvaluationInterrupted&) {
+          interrupted = true;
+        }
+      }
       if (interrupted || (config.checkpoint_interval > 0 &&
                           ((it + 1) % config.checkpoint_interval == 0 || last))) {
         checkpoint.state = {{"iteration", it + 1},
                             {"loader", data.TrainLoaderState()},
-                            {"curves", curves.ToJson()}};
+                            {"curves", curves.ToJson()},
+                            {"evaluations", evaluations},
+                            {"wall_time_s", wall_seconds()},
+                            {"train_seconds", train_seconds},
+                            {"config", ComparableConfig(config_json)},
+                            {"config_hash", config_hash}};
         SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
       }
       if (interrupted) break;
-      if (config.eval.interval > 0 && (it + 1) % config.eval.interval == 0 && !last) {
-        const json metrics = EvaluateDetector(*detector, data, config, device);
-        evaluations.push_back({{"iteration", it + 1}, {"metrics", metrics}});
-        progress.Message(
-            fmt::format("eval @ {}: mAP {:.2f}%", it + 1, 100 * metrics.value("mAP", 0.0)));
-        detector->train();
-      }
     }
     progress.Finish();
     curves.WriteCsv(context.run_dir + "/curves.csv", level_ends.size());
 
     json& metrics = result["metrics"];
-    const int64_t done = static_cast<int64_t>(curves.loss.size()) - start_iteration;
-    metrics["iterations"] = static_cast<int64_t>(curves.loss.size());
+    const int64_t done = static_cast<int64_t>(curves.loss.size());
+    metrics["iterations"] = done;
     metrics["train_images_per_second"] =
         train_seconds > 0 ? (done * images_per_iteration) / train_seconds : 0.0;
     metrics["final_loss"] = curves.loss.empty() ? json() : json(curves.loss.back());
@@ -374,14 +416,26 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                                                curves.loss.size()));
     }
     SaveWeights(context.run_dir + "/model.pt", *detector);
-    const json final_metrics = EvaluateDetector(*detector, data, config, device);
+    const json final_metrics =
+        EvaluateDetector(*detector, data, config, device, stop_requested);
     for (const auto& [key, value] : final_metrics.items()) metrics[key] = value;
     metrics["bad_samples"] = data.BadSampleCounts();
     return finish("ok", "");
+  } catch (const EvaluationInterrupted&) {
+    // The checkpoint holds every finished iteration; running again evaluates.
+    result["metrics"]["mAP"] = nullptr;
+    return finish("interrupted", "stopped during an evaluation; run again to resume");
   } catch (const std::exception& e) {
     finish("failed", e.what());
     throw;
   }
+}
+
+int ExitCodeForState(const std::string& state) {
+  if (state == "ok") return kExitOk;
+  if (state == "diverged") return kExitDiverged;
+  if (state == "interrupted") return kExitInterrupted;
+  return kExitFailed;
 }
 
 }  // namespace scratchdet::engine

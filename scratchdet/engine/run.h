@@ -26,6 +26,24 @@ struct RunContext {
 // run with status "diverged"; an exception ends it with status "failed" and the message, and
 // the result is still written before the error propagates. An interrupted run (see
 // stop_after_iteration) writes status "interrupted"; running it again resumes it exactly.
+//
+// Before anything is written, the run takes an exclusive lock on run_dir (a second writer
+// fails naming the holder's PID) and, unless fresh, refuses a directory that holds a run of
+// another config (see run_directory.h); the result records `config_hash`. A resumed run keeps
+// the earlier segments' periodic evaluations, wall time and training time.
 nlohmann::json TrainAndEvaluate(const TrainConfig& config, const RunContext& context);
+
+// Process exit codes of `scratchdet train` and of the experiment binaries (README,
+// "Exit codes"). A diverged run is a result (its JSON is written and reused, Table A expects
+// some), but not a trained detector, so scripts can tell it apart.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,        // an error: bad input, a config mismatch, a run directory in use
+  kExitDiverged = 3,
+  kExitInterrupted = 130,  // Ctrl-C / SIGTERM (128 + SIGINT): checkpointed, run again to resume
+};
+
+// The exit code for a result's status.state ("ok", "diverged", "interrupted", "failed").
+int ExitCodeForState(const std::string& state);
 
 }  // namespace scratchdet::engine

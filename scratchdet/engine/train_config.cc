@@ -207,8 +207,11 @@ TrainConfig ParseTrainConfig(const json& j) {
   Require(c.memory_format == "channels_last" || c.memory_format == "contiguous", "memory_format",
           "must be channels_last or contiguous", c.memory_format);
   Require(c.threads >= 0, "threads", "must be >= 0", c.threads);
-  Require(c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device", "must be cpu or cuda[:N]",
-          c.device);
+  // Checked here, not by torch::Device, whose error for "cudax" is a C++ backtrace.
+  const bool cuda_index = c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 &&
+                          c.device.find_first_not_of("0123456789", 5) == std::string::npos;
+  Require(c.device == "cpu" || c.device == "cuda" || cuda_index, "device",
+          "must be cpu, cuda or cuda:N", c.device);
   Require(c.checkpoint_interval >= 0, "checkpoint_interval", "must be >= 0",
           c.checkpoint_interval);
   Require(c.log_interval > 0, "log_interval", "must be > 0", c.log_interval);

@@ -141,7 +141,8 @@ RunnerOutcome RunMissingExperiments(const RunnerOptions& options, std::ostream& 
     for (int64_t seed : run.seeds)
       if (!IsRunDone(options.results_root, options.profile, run.target, seed))
         still_missing.push_back(seed);
-    if (code == 0 && still_missing.empty()) {
+    // Exit 3 is a diverged run: a result (engine::kExitDiverged), not a failure.
+    if ((code == 0 || code == 3) && still_missing.empty()) {
       ++outcome.succeeded;
     } else {
       outcome.failed.push_back(

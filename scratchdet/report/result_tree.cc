@@ -71,6 +71,9 @@ ResultTree ScanResults(const std::string& root, const std::string& profile) {
     const std::string path = file.string();
     const std::optional<PathLayout> layout = ParseLayout(fs::relative(file, root));
     if (layout && layout->profile != profile) continue;
+    // <experiment>@<config hash>: a run with --set overrides (engine RunDirectory). The
+    // tables hold the experiments' own configs, so variants are not read.
+    if (layout && layout->experiment.find('@') != std::string::npos) continue;
     RunResult run;
     try {
       run = LoadRunResult(path);

@@ -22,7 +22,8 @@ struct ResultTree {
 // Reads every file named result.json under `root` (recursively). A file whose path follows
 // the layout is attributed to the profile in its path; one that does not is attributed by
 // its `profile` field (and is reported as skipped when that cannot be read). Files of other
-// profiles are ignored. A file whose fields disagree with its path (profile, table, name,
+// profiles are ignored, and so are config variants (<experiment>@<hash> folders: runs with
+// --set overrides). A file whose fields disagree with its path (profile, table, name,
 // seed), or that repeats an experiment/seed already read, is skipped with the reason.
 // Throws Error when `root` is not a directory.
 ResultTree ScanResults(const std::string& root, const std::string& profile);

@@ -48,6 +48,26 @@ TEST(ExperimentTest, RunDirectoryIsLowerCaseTable) {
   EXPECT_EQ(RunDirectory(e, r, 2), "/r/smoke/table_a/bn_head_lr0.01/seed2");
 }
 
+// Issue 15: two configs never share a run directory. --set values that change the comparable
+// config make a variant directory named by the config hash; values equal to the experiment's
+// own, and speed-only keys, keep the experiment's directory.
+TEST(ExperimentTest, OverridesThatChangeTheConfigGetTheirOwnDirectory) {
+  const Experiment e = ParseExperiment(kExperiment);
+  ExperimentRequest r;
+  r.results_root = "/r";
+  r.profile = "smoke";
+  r.overrides = {"solver.lr=0.01", "threads=1", "checkpoint_interval=3"};
+  EXPECT_EQ(RunDirectory(e, r, 0), "/r/smoke/table_a/bn_head_lr0.01/seed0");
+  r.overrides = {"solver.lr=0.02"};
+  const std::string variant = RunDirectory(e, r, 0);
+  EXPECT_NE(variant.find("/r/smoke/table_a/bn_head_lr0.01@"), std::string::npos) << variant;
+  EXPECT_EQ(variant.size(), std::string("/r/smoke/table_a/bn_head_lr0.01@12345678/seed0").size());
+  r.overrides = {"solver.lr=0.020"};
+  EXPECT_EQ(RunDirectory(e, r, 0), variant);  // same value, same directory
+  r.overrides = {"solver.lr=0.03"};
+  EXPECT_NE(RunDirectory(e, r, 0), variant);
+}
+
 TEST(ExperimentTest, BadExperimentFilesAreRefused) {
   EXPECT_THROW(ParseExperiment("{"), Error);
   EXPECT_THROW(ParseExperiment(R"({"table": "A", "paper_value": 1})"), Error);  // no name
@@ -96,9 +116,12 @@ TEST(ExperimentTest, FinishedRunIsReusedUnlessTheResultWouldDiffer) {
 
   r.overrides = {"solver.iterations=2", "solver.lr=0.02"};
   ASSERT_EQ(RunExperimentCommand(e, r), 0);
-  const json rerun = json::parse(ReadFile(path));
-  EXPECT_EQ(rerun["config"]["solver"]["lr"], 0.02);  // trained again with the new config
-  EXPECT_NE(ReadFile(path), first);
+  const std::string other = RunDirectory(e, r, 0) + "/result.json";
+  ASSERT_NE(other, path);  // another config: a directory of its own
+  const json rerun = json::parse(ReadFile(other));
+  EXPECT_EQ(rerun["config"]["solver"]["lr"], 0.02);  // trained with the new config
+  EXPECT_EQ(rerun["resumed_from_iteration"], 0);
+  EXPECT_EQ(ReadFile(path), first);  // the first run is untouched
 }
 
 }  // namespace

@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/checkpoint.h"
+#include "scratchdet/engine/run_directory.h"
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
 #include "tests/testing/temp_files.h"
@@ -121,6 +125,135 @@ TEST(RunTest, FailureStillWritesTheResult) {
   EXPECT_EQ(result["status"]["state"], "failed");
   EXPECT_NE(result["status"]["message"].get<std::string>().find("no_such_dataset"),
             std::string::npos);
+}
+
+
+// Issue 15, bug 1: a finished run's directory resumed with another lr used to print
+// "resuming ... from iteration N", skip training and write the old model's mAP under the new
+// config. Now it is refused before anything is written, naming the differing key.
+TEST(RunTest, ResumingIntoAnotherConfigIsRefusedAndChangesNothing) {
+  RunContext context = Context("other_config");
+  TrainAndEvaluate(SmokeConfig(), context);
+  const std::string before = ReadFile(context.run_dir + "/result.json");
+  context.fresh = false;
+  for (const json& patch : {json{{"solver", {{"lr", 0.02}}}},
+                            json{{"data", {{"augment", false}}}}}) {
+    try {
+      TrainAndEvaluate(SmokeConfig(patch), context);
+      ADD_FAILURE() << "resumed into another config: " << patch.dump();
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(context.run_dir), std::string::npos) << message;
+      EXPECT_NE(message.find(patch.contains("solver") ? "solver.lr: 0.05 -> 0.02"
+                                                      : "data.augment: true -> false"),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find("--fresh"), std::string::npos) << message;
+    }
+  }
+  EXPECT_EQ(ReadFile(context.run_dir + "/result.json"), before);
+  // The same config with another thread count is the same run: reused, resumed at the end.
+  TrainConfig same = SmokeConfig();
+  same.threads = 2;
+  const json again = TrainAndEvaluate(same, context);
+  EXPECT_EQ(again["resumed_from_iteration"], 8);
+  EXPECT_EQ(again["config_hash"], json::parse(before)["config_hash"]);
+  EXPECT_EQ(again["config_hash"].get<std::string>().size(), 16u);
+}
+
+// The same refusal mid-run: an interrupted lr-0.05 checkpoint is not continued at lr 0.5.
+TEST(RunTest, InterruptedRunIsNotResumedWithAnotherConfig) {
+  RunContext context = Context("interrupted_other");
+  context.stop_after_iteration = 3;
+  EXPECT_EQ(TrainAndEvaluate(SmokeConfig(), context)["status"]["state"], "interrupted");
+  context.stop_after_iteration = -1;
+  context.fresh = false;
+  EXPECT_THROW(TrainAndEvaluate(SmokeConfig({{"solver", {{"lr", 0.5}}}}), context), Error);
+  // --fresh discards the old run and trains the new config from the start.
+  context.fresh = true;
+  const json fresh = TrainAndEvaluate(SmokeConfig({{"solver", {{"lr", 0.5}}}}), context);
+  EXPECT_EQ(fresh["resumed_from_iteration"], 0);
+  EXPECT_EQ(fresh["config"]["solver"]["lr"], 0.5);
+}
+
+// Issue 15, bug 2: two runs in one directory at once mixed their checkpoints.
+TEST(RunTest, ASecondWriterOfARunDirectoryIsRefused) {
+  const RunContext context = Context("locked");
+  const RunDirectoryLock holder(context.run_dir);
+  try {
+    TrainAndEvaluate(SmokeConfig(), context);
+    ADD_FAILURE() << "a second writer was let in";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("another run (pid " + std::to_string(::getpid()) + ")"),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(context.run_dir + "/result.json"));
+}
+
+TEST(RunTest, StaleTemporariesOfKilledWritersAreRemoved) {
+  const std::string dir = TempDir() + "/runs/stale";
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"checkpoint.pt.tmp.999999", "result.json.tmp.12", "notes.tmp.txt"})
+    std::ofstream(dir + "/" + name) << "x";
+  { const RunDirectoryLock lock(dir); }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/checkpoint.pt.tmp.999999"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/result.json.tmp.12"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/notes.tmp.txt"));  // not a writer's temporary
+  const RunDirectoryLock again(dir);  // the lock was released with the first holder
+}
+
+// Issue 15, bug 4: periodic evaluations were lost on resume and the wall time covered only
+// the last segment. Stopping right at an evaluation iteration (4) skips that evaluation; the
+// resumed run makes it up first.
+TEST(RunTest, PeriodicEvaluationsAndWallTimeSurviveResume) {
+  const TrainConfig config = SmokeConfig({{"eval", {{"interval", 2}}}});
+  const RunContext straight = Context("evals_straight");
+  const json whole = TrainAndEvaluate(config, straight);
+  ASSERT_EQ(whole["metrics"]["periodic_evaluations"].size(), 3u);  // at 2, 4, 6
+
+  for (int64_t stop : {3, 4}) {
+    RunContext split = Context("evals_split" + std::to_string(stop));
+    split.stop_after_iteration = stop;
+    const json first = TrainAndEvaluate(config, split);
+    ASSERT_EQ(first["status"]["state"], "interrupted");
+    split.stop_after_iteration = -1;
+    split.fresh = false;
+    const json resumed = TrainAndEvaluate(config, split);
+    // Same iterations and the same numbers (the evaluation speed is the only difference).
+    auto numbers = [](const json& result) {
+      std::vector<std::pair<int64_t, json>> out;
+      for (const json& e : result["metrics"]["periodic_evaluations"])
+        out.push_back({e["iteration"].get<int64_t>(), e["metrics"]["per_class_ap"]});
+      return out;
+    };
+    EXPECT_EQ(numbers(resumed), numbers(whole)) << "stopped after " << stop;
+    EXPECT_GT(resumed["metrics"]["wall_time_s"].get<double>(),
+              first["metrics"]["wall_time_s"].get<double>());
+    EXPECT_EQ(resumed["metrics"]["iterations"], 8);
+  }
+}
+
+TEST(RunTest, ExitCodesTellTheOutcomesApart) {
+  EXPECT_EQ(ExitCodeForState("ok"), 0);
+  EXPECT_EQ(ExitCodeForState("failed"), 1);
+  EXPECT_EQ(ExitCodeForState("diverged"), 3);
+  EXPECT_EQ(ExitCodeForState("interrupted"), 130);
+  EXPECT_EQ(ExitCodeForState("running"), 1);  // never finished: not a success
+}
+
+TEST(RunDirectoryTest, ConfigHashIgnoresSpeedKeysAndNamesDifferences) {
+  json a = ToJson(SmokeConfig());
+  json b = a;
+  b["threads"] = 7;
+  b["workers"] = 0;
+  b["checkpoint_interval"] = 99;
+  EXPECT_EQ(ConfigHash(a), ConfigHash(b));
+  b["solver"]["lr"] = 0.5;
+  EXPECT_NE(ConfigHash(a), ConfigHash(b));
+  EXPECT_EQ(ConfigDifferences(ComparableConfig(a), ComparableConfig(b)),
+            (std::vector<std::string>{"solver.lr: 0.05 -> 0.5"}));
 }
 
 }  // namespace

@@ -78,6 +78,10 @@ TEST(TrainConfigTest, BadValuesNameTheKey) {
   j = ProfileDefaults("smoke");
   j["device"] = "tpu";
   EXPECT_NE(ErrorOf(j).find("device"), std::string::npos);
+  for (const char* bad : {"cudax", "cuda:", "cuda:1x"}) {  // torch::Device would backtrace
+    j["device"] = bad;
+    EXPECT_NE(ErrorOf(j).find("device must be cpu, cuda or cuda:N"), std::string::npos) << bad;
+  }
 }
 
 TEST(TrainConfigTest, UnknownKeysAreRefused) {

@@ -196,6 +196,9 @@ TEST(ResultTreeTest, FieldsMustAgreeWithTheLayout) {
   FixtureRun lower{"mini", "D", "scratchdet300", 0, "ok", 0.7};
   testing::WriteText(root + "/mini/table_d/scratchdet300/seed0/result.json",
                      MakeResult(lower).dump());
+  // A config variant (a run with --set overrides) is not one of the experiment's runs.
+  testing::WriteText(root + "/mini/table_d/scratchdet300@0123abcd/seed0/result.json",
+                     MakeResult(lower).dump());
   const ResultTree tree = ScanResults(root, "mini");
   ASSERT_EQ(tree.runs.size(), 2u);
   EXPECT_EQ(tree.runs[0].experiment, "resnet18");
