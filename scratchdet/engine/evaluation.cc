@@ -31,12 +31,16 @@ struct PixelDetection {
 };
 
 // Runs the detector over the test set: the loader decodes and transforms (test transform,
-// dataset order, one pass) on its worker threads while the network runs.
+// dataset order, one pass) on its worker threads while the network runs. `scored[i]` says
+// whether image i was run. Under data.on_bad_sample=skip the loader replaces a bad image by
+// the next one; that image's second pass is dropped here, so no image is scored twice.
 std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataSetup& data,
                                    const TrainConfig& config, const torch::Device& device,
                                    const std::vector<data::Sample>& annotations,
-                                   const std::function<bool()>& stop_requested) {
+                                   const std::function<bool()>& stop_requested,
+                                   std::vector<bool>& scored) {
   torch::NoGradGuard no_grad;
+  scored.assign(annotations.size(), false);
   detector.eval();
   const int size = config.input_size;
   const torch::Tensor priors = detector.Priors(size, size).to(device);
@@ -58,6 +62,8 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
         box::PostProcess(output.loc, output.conf, priors, variances);
     for (int64_t b = 0; b < batch->size(); ++b) {
       const size_t image = index_of.at(batch->image_ids[b]);
+      if (scored[image]) continue;
+      scored[image] = true;
       const auto [height, width] = batch->original_sizes[b];
       for (const ImageDetection& d : ToImageDetections(detections[b], width, height))
         out.push_back({image, d.class_index, d.score, d.x1, d.y1, d.x2, d.y2});
@@ -166,14 +172,34 @@ json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
                       const TrainConfig& config, const torch::Device& device,
                       const std::function<bool()>& stop_requested) {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<data::Sample> annotations = data::LoadGroundTruths(*data.test);
-  const std::vector<PixelDetection> detections =
-      Detect(detector, data, config, device, annotations, stop_requested);
+  const std::vector<data::Sample> all = data::LoadGroundTruths(*data.test);
+  std::vector<bool> scored;
+  std::vector<PixelDetection> detections =
+      Detect(detector, data, config, device, all, stop_requested, scored);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // A test image that could not be loaded (skip mode) is left out of the ground truth too:
+  // its objects would otherwise count as misses of a detector that never saw it.
+  std::vector<data::Sample> annotations;
+  std::vector<size_t> new_index(all.size(), 0);
+  json skipped = json::array();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (scored[i]) {
+      new_index[i] = annotations.size();
+      annotations.push_back(all[i]);
+    } else {
+      skipped.push_back(all[i].image_id);
+    }
+  }
+  for (PixelDetection& d : detections) d.image = new_index[d.image];
+  if (!skipped.empty())
+    fmt::print(stderr, "warning: {} test image(s) could not be loaded and are left out of the "
+               "evaluation: {}\n", skipped.size(), skipped.dump(-1, ' ', false,
+               json::error_handler_t::replace));
   json metrics = config.eval.metric == "coco" ? CocoMetrics(data, annotations, detections)
                                               : VocMetrics(data, config, annotations, detections);
   metrics["num_test_images"] = annotations.size();
+  metrics["skipped_test_images"] = skipped;
   metrics["num_detections"] = detections.size();
   metrics["eval_images_per_second"] = annotations.size() / std::max(seconds, 1e-9);
   return metrics;

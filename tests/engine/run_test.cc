@@ -12,6 +12,8 @@
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/checkpoint.h"
+#include "scratchdet/engine/data_setup.h"
+#include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/run_directory.h"
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
@@ -233,6 +235,45 @@ TEST(RunTest, PeriodicEvaluationsAndWallTimeSurviveResume) {
               first["metrics"]["wall_time_s"].get<double>());
     EXPECT_EQ(resumed["metrics"]["iterations"], 8);
   }
+}
+
+// Issue 15, bug 3: with data.on_bad_sample=skip a corrupt test image was replaced by the next
+// image, whose detections were then counted twice, while the skipped image's objects stayed
+// as misses. Now skipping an image gives exactly the numbers of a test set without it.
+TEST(RunTest, ASkippedTestImageIsLeftOutNotScoredTwice) {
+  namespace fs = std::filesystem;
+  const TrainConfig smoke = SmokeConfig();
+  const std::string generated = EnsureShapesDataset(smoke.data.shapes, TempDir() + "/cache");
+  const std::string corrupt = TempDir() + "/skip_corrupt", without = TempDir() + "/skip_without";
+  for (const std::string& copy : {corrupt, without}) {
+    fs::remove_all(copy);
+    fs::copy(generated, copy, fs::copy_options::recursive);
+  }
+  const std::string bad_id = "test_000003";
+  std::ofstream(corrupt + "/JPEGImages/" + bad_id + ".jpg", std::ios::trunc) << "not a jpeg";
+  {
+    std::ifstream in(generated + "/ImageSets/Main/test.txt");
+    std::ofstream out(without + "/ImageSets/Main/test.txt", std::ios::trunc);
+    for (std::string line; std::getline(in, line);)
+      if (line != bad_id) out << line << "\n";
+  }
+  auto evaluate = [&](const std::string& root) {
+    TrainConfig config = smoke;
+    config.data.root = root;
+    config.data.on_bad_sample = "skip";
+    const DataSetup data = SetUpData(config, TempDir() + "/cache", /*with_train=*/false);
+    model::SsdDetector detector =
+        model::BuildDetector(ResolveModelConfig(config, data.num_classes()), 5);
+    return EvaluateDetector(*detector, data, config, torch::Device("cpu"));
+  };
+  const json skipped = evaluate(corrupt);
+  const json reference = evaluate(without);
+  EXPECT_EQ(skipped["skipped_test_images"], json::array({bad_id}));
+  EXPECT_EQ(reference["skipped_test_images"], json::array());
+  EXPECT_EQ(skipped["num_test_images"], 15);
+  EXPECT_EQ(skipped["num_detections"], reference["num_detections"]);
+  EXPECT_EQ(skipped["voc"]["npos"], reference["voc"]["npos"]);
+  EXPECT_EQ(skipped["per_class_ap"], reference["per_class_ap"]);
 }
 
 TEST(RunTest, ExitCodesTellTheOutcomesApart) {
