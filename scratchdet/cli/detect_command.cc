@@ -10,6 +10,7 @@
 #include "scratchdet/cli/command.h"
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/data/dataset.h"
 #include "scratchdet/engine/inference.h"
 
@@ -74,8 +75,8 @@ int RunDetect(const DetectArgs& args) {
                          {"score", d.score}});
     fmt::print("{}: {} detections -> {}\n", files[i], detections.size(), drawn);
   }
-  WriteFileAtomic(args.out + "/detections.json", results.dump(1) + "\n");
-  WriteFileAtomic(args.out + "/images.json", images.dump(1) + "\n");
+  WriteFileAtomic(args.out + "/detections.json", JsonText(results, 1) + "\n");
+  WriteFileAtomic(args.out + "/images.json", JsonText(images, 1) + "\n");
   fmt::print("COCO results: {}/detections.json (image ids: {}/images.json)\n", args.out,
              args.out);
   return 0;

@@ -6,6 +6,7 @@
 
 #include "scratchdet/cli/command.h"
 #include "scratchdet/core/atomic_file.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/engine/data_setup.h"
 #include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/inference.h"
@@ -31,7 +32,7 @@ int RunEval(const EvalArgs& args) {
   const engine::DataSetup data = engine::SetUpData(parsed, "", /*with_train=*/false);
   const nlohmann::json metrics = engine::EvaluateDetector(*run.detector, data, parsed, device);
   fmt::print("{}", engine::FormatMetricsTable(metrics));
-  if (!args.json_out.empty()) WriteFileAtomic(args.json_out, metrics.dump(2) + "\n");
+  if (!args.json_out.empty()) WriteFileAtomic(args.json_out, JsonText(metrics, 2) + "\n");
   return 0;
 }
 

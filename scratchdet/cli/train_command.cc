@@ -10,6 +10,7 @@
 #include "scratchdet/cli/command.h"
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/engine/run.h"
 #include "scratchdet/engine/train_config.h"
 
@@ -49,7 +50,7 @@ int RunTrain(const TrainArgs& args) {
   if (args.threads > 0) config["threads"] = args.threads;
   const engine::TrainConfig parsed = engine::ParseTrainConfig(config);
   if (args.print_config) {
-    fmt::print("{}\n", engine::ToJson(parsed).dump(2));
+    fmt::print("{}\n", JsonText(engine::ToJson(parsed), 2));
     return 0;
   }
   engine::RunContext context;

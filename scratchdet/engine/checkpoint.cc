@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 
 namespace scratchdet::engine {
 
@@ -49,7 +50,7 @@ void SaveCheckpoint(const std::string& path, torch::nn::Module& model,
   torch::serialize::OutputArchive optimizer_archive;
   optimizer.save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);
-  archive.write("state", c10::IValue(state.state.dump()));
+  archive.write("state", c10::IValue(JsonText(state.state)));
   WriteArchiveAtomic(archive, path);
 }
 

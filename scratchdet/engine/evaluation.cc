@@ -10,6 +10,7 @@
 
 #include "scratchdet/box/postprocess.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/data/loader.h"
 #include "scratchdet/data/pixel_convention.h"
 #include "scratchdet/engine/inference.h"
@@ -194,8 +195,7 @@ json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
   for (PixelDetection& d : detections) d.image = new_index[d.image];
   if (!skipped.empty())
     fmt::print(stderr, "warning: {} test image(s) could not be loaded and are left out of the "
-               "evaluation: {}\n", skipped.size(), skipped.dump(-1, ' ', false,
-               json::error_handler_t::replace));
+               "evaluation: {}\n", skipped.size(), JsonText(skipped));
   json metrics = config.eval.metric == "coco" ? CocoMetrics(data, annotations, detections)
                                               : VocMetrics(data, config, annotations, detections);
   metrics["num_test_images"] = annotations.size();

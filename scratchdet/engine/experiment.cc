@@ -10,6 +10,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
@@ -141,7 +142,7 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
   ExperimentRequest r = request;
   if (r.seeds.empty()) r.seeds = {0};
   if (r.print_config) {
-    fmt::print("{}\n", ResolveConfig(e, r, r.seeds.front()).dump(2));
+    fmt::print("{}\n", JsonText(ResolveConfig(e, r, r.seeds.front()), 2));
     return 0;
   }
   // The worst outcome over the seeds decides the exit code; an interrupted seed stops the

@@ -16,6 +16,7 @@
 #include "scratchdet/box/multibox_loss.h"
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/engine/checkpoint.h"
 #include "scratchdet/engine/data_setup.h"
@@ -232,7 +233,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     result["provenance"] = provenance;
     result["metrics"]["wall_time_s"] = wall_seconds();
     result["metrics"]["peak_memory_mb"] = PeakResidentMemoryMb();
-    WriteFileAtomic(context.run_dir + "/result.json", result.dump(2) + "\n");
+    WriteFileAtomic(context.run_dir + "/result.json", JsonText(result, 2) + "\n");
     return result;
   };
 

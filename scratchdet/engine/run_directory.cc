@@ -12,6 +12,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_text.h"
 #include "scratchdet/engine/checkpoint.h"
 
 namespace scratchdet::engine {
@@ -22,12 +23,13 @@ namespace fs = std::filesystem;
 json ComparableConfig(json config) {
   for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"})
     config.erase(key);
-  return config;
+  // As written to results and checkpoints: a non-UTF-8 path compares equal to its record.
+  return json::parse(JsonText(config));
 }
 
 std::string ConfigHash(const json& config) {
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  const std::string text = ComparableConfig(config).dump();
+  const std::string text = JsonText(ComparableConfig(config));
   uint64_t hash = 14695981039346656037ull;
   for (unsigned char c : text) {
     hash ^= c;
@@ -43,7 +45,7 @@ void Flatten(const json& value, const std::string& path, std::map<std::string, s
     for (const auto& [key, child] : value.items())
       Flatten(child, path.empty() ? key : path + "." + key, out);
   } else {
-    out[path] = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    out[path] = JsonText(value);
   }
 }
 

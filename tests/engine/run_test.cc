@@ -276,6 +276,39 @@ TEST(RunTest, ASkippedTestImageIsLeftOutNotScoredTwice) {
   EXPECT_EQ(skipped["per_class_ap"], reference["per_class_ap"]);
 }
 
+// Issue 15, bug 5: a dataset root with a non-UTF-8 byte trained fully, then failed writing
+// result.json ("invalid UTF-8 byte"); with a corrupt image there, the JSON error replaced the
+// real one. Now the result is written (U+FFFD for the bad byte) and errors stay the real ones.
+TEST(RunTest, NonUtf8PathsReachTheResultSafely) {
+  namespace fs = std::filesystem;
+  const TrainConfig smoke = SmokeConfig();
+  const std::string generated = EnsureShapesDataset(smoke.data.shapes, TempDir() + "/cache");
+  const std::string root = TempDir() + "/latin1_caf\xe9";  // "café" in Latin-1
+  fs::remove_all(root);
+  fs::copy(generated, root, fs::copy_options::recursive);
+  TrainConfig config = smoke;
+  config.data.root = root;
+  RunContext context = Context("latin1_run");
+  const json result = TrainAndEvaluate(config, context);
+  EXPECT_EQ(result["status"]["state"], "ok");
+  const json written = ReadResult(context);
+  EXPECT_EQ(written["config"]["data"]["root"], TempDir() + "/latin1_caf\xef\xbf\xbd");
+  // Resuming the finished run matches its recorded (replaced) config.
+  context.fresh = false;
+  EXPECT_EQ(TrainAndEvaluate(config, context)["resumed_from_iteration"], 8);
+
+  std::ofstream(root + "/JPEGImages/trainval_000000.jpg", std::ios::trunc) << "not a jpeg";
+  context = Context("latin1_corrupt");
+  try {
+    TrainAndEvaluate(config, context);
+    ADD_FAILURE() << "a corrupt image was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("trainval_000000.jpg"), std::string::npos) << e.what();
+  }
+  const std::string message = ReadResult(context)["status"]["message"];
+  EXPECT_NE(message.find("trainval_000000.jpg"), std::string::npos) << message;
+}
+
 TEST(RunTest, ExitCodesTellTheOutcomesApart) {
   EXPECT_EQ(ExitCodeForState("ok"), 0);
   EXPECT_EQ(ExitCodeForState("failed"), 1);
