@@ -22,6 +22,8 @@ const char* ReasonName(BadSampleReason reason) {
       return "missing_image";
     case BadSampleReason::kCorruptImage:
       return "corrupt_image";
+    case BadSampleReason::kDuplicateImage:
+      return "duplicate_image";
   }
   return "unknown";
 }

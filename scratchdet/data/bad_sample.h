@@ -26,7 +26,8 @@ enum class BadSampleReason {
   kUnknownClass,       // an object's class is not in the dataset's class list
   kEmptyAnnotation,    // no (usable) objects, and allow_empty is off
   kMissingImage,       // image file absent
-  kCorruptImage,       // image file empty, undecodable, or not the annotated size
+  kCorruptImage,       // image file empty, undecodable, truncated, or not the annotated size
+  kDuplicateImage,     // an image id listed a second time in the image list(s)
 };
 
 // Stable snake_case name used in results ("missing_image", ...).

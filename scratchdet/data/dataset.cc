@@ -1,5 +1,6 @@
 #include "scratchdet/data/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,6 +38,24 @@ void InMemoryDataset::AddRecord(Sample record) {
   records_.push_back(std::move(record));
 }
 
+namespace {
+
+// A JPEG cut short still decodes (libjpeg fills the missing rows with grey and only warns),
+// but its end-of-image marker FF D9 is gone. Inside the entropy-coded data an FF byte is
+// always followed by 00 or a restart marker, so FF D9 near the end means the file is whole;
+// a little trailing padding after it is allowed.
+bool IsTruncatedJpeg(const std::vector<uchar>& bytes) {
+  if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return false;  // not a JPEG
+  const size_t tail = std::min<size_t>(bytes.size() - 2, 1024);
+  for (size_t k = 0; k < tail; ++k) {
+    const size_t i = bytes.size() - 2 - k;
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 cv::Mat DecodeImage(const std::string& path, int expected_width, int expected_height) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error))
@@ -46,6 +65,9 @@ cv::Mat DecodeImage(const std::string& path, int expected_width, int expected_he
   std::ifstream in(path, std::ios::binary);
   std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (bytes.empty()) FailSample(BadSampleReason::kCorruptImage, "{}: image file is empty", path);
+  if (IsTruncatedJpeg(bytes))
+    FailSample(BadSampleReason::kCorruptImage,
+               "{}: JPEG is truncated ({} bytes, no end-of-image marker)", path, bytes.size());
   cv::Mat image = cv::imdecode(bytes, cv::IMREAD_COLOR);
   if (image.empty())
     FailSample(BadSampleReason::kCorruptImage,

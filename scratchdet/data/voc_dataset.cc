@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <unordered_map>
@@ -48,18 +49,23 @@ std::vector<SplitPart> ResolveSpec(const std::string& root, const std::string& s
   return parts;
 }
 
-std::vector<std::string> ReadImageList(const fs::path& list_path) {
+struct ListedImage {
+  std::string id;
+  int line = 0;  // in its image list
+};
+
+std::vector<ListedImage> ReadImageList(const fs::path& list_path) {
   std::ifstream in(list_path);
   if (!in)
     Fail("{}: image list not found (expected ImageSets/Main/<split>.txt)", list_path.string());
-  std::vector<std::string> ids;
+  std::vector<ListedImage> ids;
   std::string line;
   for (int line_number = 1; std::getline(in, line); ++line_number) {
     const std::string id = Trim(line);
     if (id.empty()) continue;
     if (id.find_first_of(" \t") != std::string::npos)
       Fail("{}:{}: expected one image id per line, got '{}'", list_path.string(), line_number, id);
-    ids.push_back(id);
+    ids.push_back({id, line_number});
   }
   if (ids.empty()) Fail("{}: image list is empty", list_path.string());
   return ids;
@@ -99,11 +105,18 @@ VocDataset::VocDataset(const VocDatasetOptions& options)
   std::unordered_map<std::string, int64_t> class_index;
   for (size_t c = 0; c < class_names().size(); ++c) class_index[class_names()[c]] = c;
 
+  std::map<std::string, std::string> listed;  // image id -> "list:line" where it first appears
   for (const SplitPart& part : ResolveSpec(options.root, options.spec)) {
     const fs::path list_path = part.folder / "ImageSets" / "Main" / (part.split + ".txt");
-    for (const std::string& id : ReadImageList(list_path)) {
+    for (const auto& [id, line] : ReadImageList(list_path)) {
       const fs::path xml_path = part.folder / "Annotations" / (id + ".xml");
+      const std::string where = fmt::format("{}:{}", list_path.string(), line);
       try {
+        // Ids must be unique: the evaluator matches detections to ground truth by id.
+        const auto [first, added] = listed.emplace(id, where);
+        if (!added)
+          FailSample(BadSampleReason::kDuplicateImage, "{}: image id '{}' is listed twice (first at {})",
+                     where, id, first->second);
         if (!fs::is_regular_file(xml_path))
           FailSample(BadSampleReason::kMissingAnnotation,
                      "{}: annotation file not found (image '{}' is listed in {})",
@@ -149,7 +162,9 @@ VocDataset::VocDataset(const VocDatasetOptions& options)
                      record.image_path, xml_path.string());
         AddRecord(std::move(record));
       } catch (const BadSampleError& error) {
-        HandleBadSample(error, xml_path.string());
+        HandleBadSample(error, error.reason() == BadSampleReason::kDuplicateImage
+                                   ? where
+                                   : xml_path.string());
       }
     }
   }

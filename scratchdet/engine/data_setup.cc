@@ -112,6 +112,15 @@ json DataSetup::BadSampleCounts() const {
   return counts;
 }
 
+json DataSetup::BadSampleExamples() const {
+  json examples = json::array();
+  for (const auto* dataset : {train.get(), test.get()})
+    if (dataset != nullptr)
+      for (const std::string& message : dataset->bad_samples().Examples())
+        examples.push_back(message);
+  return examples;
+}
+
 void DataSetup::RestoreTrainLoader(const json& state) {
   data::LoaderState start;
   start.epoch = state.at("epoch").get<int64_t>();

@@ -27,6 +27,8 @@ struct DataSetup {
   void RestoreTrainLoader(const nlohmann::json& state);
   nlohmann::json TrainLoaderState() const;
   nlohmann::json BadSampleCounts() const;
+  // The messages of the first skipped samples (each names its file), train then test.
+  nlohmann::json BadSampleExamples() const;
 };
 
 // Root of generated data (shapes); `cache_root` empty = $XDG_CACHE_HOME or ~/.cache.

@@ -407,6 +407,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     metrics["curves_csv"] = "curves.csv";
     metrics["periodic_evaluations"] = evaluations;
     metrics["bad_samples"] = data.BadSampleCounts();
+    metrics["bad_sample_examples"] = data.BadSampleExamples();
     if (!diverged.empty()) {
       metrics["mAP"] = nullptr;
       return finish("diverged", diverged);
@@ -421,6 +422,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
         EvaluateDetector(*detector, data, config, device, stop_requested);
     for (const auto& [key, value] : final_metrics.items()) metrics[key] = value;
     metrics["bad_samples"] = data.BadSampleCounts();
+    metrics["bad_sample_examples"] = data.BadSampleExamples();
     return finish("ok", "");
   } catch (const EvaluationInterrupted&) {
     // The checkpoint holds every finished iteration; running again evaluates.

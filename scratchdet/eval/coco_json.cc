@@ -17,7 +17,8 @@ json Parse(const std::string& path) {
   const std::string text = ReadFile(path);
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number such as 1e999 ("number overflow").
     Fail("{}: malformed JSON: {}", path, e.what());
   }
 }

@@ -112,16 +112,25 @@ VocEvalResult EvaluateVocDevkit(const VocDevkitInputs& inputs, const VocEvalOpti
   }
 
   std::vector<VocDetection> detections;
+  size_t files = 0;
   for (size_t c = 0; c < inputs.class_names.size(); ++c) {
     const std::string path =
         DetectionFileForClass(inputs.detections_pattern, inputs.class_names[c]);
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) continue;
+    ++files;
     std::vector<VocDetection> from_file =
         ReadVocDetectionFile(path, static_cast<int>(c), image_set);
     detections.insert(detections.end(), std::make_move_iterator(from_file.begin()),
                       std::make_move_iterator(from_file.end()));
   }
+  // A missing file is a class without detections, but no file at all is a mistyped pattern
+  // (it would score 0.00 and look like a result).
+  if (files == 0 && !inputs.class_names.empty())
+    Fail("{}: no detection file matches this pattern for any of the {} classes (looked for {}, "
+         "...)",
+         inputs.detections_pattern, inputs.class_names.size(),
+         DetectionFileForClass(inputs.detections_pattern, inputs.class_names.front()));
   return EvaluateVoc(inputs.class_names, ground_truths, detections, options);
 }
 

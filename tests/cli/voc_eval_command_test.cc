@@ -201,6 +201,16 @@ TEST(VocEvalCommandTest, PatternWithoutClassPlaceholder) {
   ExpectFailure(run, "has no {cls} placeholder");
 }
 
+// Issue 15: a mistyped --detections pattern scored 0.00 with exit 0.
+TEST(VocEvalCommandTest, PatternMatchingNoFileAtAll) {
+  const Scratch s("nofiles");
+  const CommandOutput run =
+      RunCommand({"voc-eval", "--annotations", s.annotations, "--imageset", s.imageset,
+                  "--detections", s.dir + "/resluts/det_test_{cls}.txt", "--classes", s.classes});
+  ExpectFailure(run, s.dir + "/resluts/det_test_{cls}.txt: no detection file matches this "
+                     "pattern for any of the");
+}
+
 TEST(VocEvalCommandTest, BadImageSet) {
   const Scratch s("imageset");
   Write(s.imageset, "000001\n\n000002 1\n");

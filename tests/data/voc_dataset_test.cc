@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "scratchdet/data/pixel_convention.h"
 #include "tests/data/test_files.h"
 
@@ -145,6 +148,46 @@ TEST(VocDatasetTest, CorruptAndEmptyJpegFailAtLoadAndAreSkippedByTryLoad) {
     EXPECT_TRUE(skipping.TryLoad(0).has_value());
     EXPECT_EQ(skipping.bad_samples().Counts().at("corrupt_image"), 1);  // once per file
   }
+}
+
+// Issue 15: a JPEG cut to its first third decoded "fine" (grey rows, a libjpeg warning).
+TEST(VocDatasetTest, TruncatedJpegIsCorrupt) {
+  const fs::path root = MakeFolder("voc_truncated", kGoodB);
+  const fs::path b = root / "JPEGImages/b.jpg";
+  std::ifstream in(b, std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  WriteFile(b, whole.substr(0, whole.size() / 3));
+  const VocDataset strict(Options(root));
+  EXPECT_NO_THROW(strict.Load(0));  // a whole JPEG still loads
+  try {
+    strict.Load(1);
+    ADD_FAILURE() << "a truncated JPEG was accepted";
+  } catch (const BadSampleError& error) {
+    EXPECT_EQ(error.reason(), BadSampleReason::kCorruptImage);
+    EXPECT_NE(std::string(error.what()).find("b.jpg: JPEG is truncated"), std::string::npos)
+        << error.what();
+  }
+  WriteFile(b, whole + std::string(16, '\0'));  // padding after the end marker is fine
+  EXPECT_NO_THROW(strict.Load(1));
+}
+
+// Issue 15: an id listed twice stopped even in skip mode, naming the JPEG; now the message
+// names the list line, and skip mode leaves the second listing out.
+TEST(VocDatasetTest, ImageListedTwice) {
+  const fs::path root = MakeFolder("voc_listed_twice", kGoodB);
+  WriteFile(root / "ImageSets/Main/train.txt", "a\nb\na\n");
+  try {
+    VocDataset dataset(Options(root));
+    ADD_FAILURE() << "expected a BadSampleError";
+  } catch (const BadSampleError& error) {
+    EXPECT_EQ(error.reason(), BadSampleReason::kDuplicateImage);
+    EXPECT_NE(std::string(error.what()).find("train.txt:3: image id 'a' is listed twice (first at "),
+              std::string::npos)
+        << error.what();
+  }
+  const VocDataset skipping(Options(root, OnBadSample::kSkip));
+  EXPECT_EQ(skipping.size(), 2u);
+  EXPECT_EQ(skipping.bad_samples().Counts().at("duplicate_image"), 1);
 }
 
 TEST(VocDatasetTest, ImageOfAnotherSizeThanAnnotated) {

@@ -274,6 +274,17 @@ TEST(RunTest, ASkippedTestImageIsLeftOutNotScoredTwice) {
   EXPECT_EQ(skipped["num_detections"], reference["num_detections"]);
   EXPECT_EQ(skipped["voc"]["npos"], reference["voc"]["npos"]);
   EXPECT_EQ(skipped["per_class_ap"], reference["per_class_ap"]);
+
+  // A whole run in skip mode names the skipped file in its result, not only a count.
+  TrainConfig config = smoke;
+  config.data.root = corrupt;
+  config.data.on_bad_sample = "skip";
+  const json run = TrainAndEvaluate(config, Context("skip_run"));
+  EXPECT_EQ(run["metrics"]["bad_samples"]["corrupt_image"], 1);
+  ASSERT_EQ(run["metrics"]["bad_sample_examples"].size(), 1u);
+  EXPECT_NE(run["metrics"]["bad_sample_examples"][0].get<std::string>().find(bad_id + ".jpg"),
+            std::string::npos);
+  EXPECT_EQ(run["metrics"]["skipped_test_images"], json::array({bad_id}));
 }
 
 // Issue 15, bug 5: a dataset root with a non-UTF-8 byte trained fully, then failed writing

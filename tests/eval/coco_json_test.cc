@@ -103,6 +103,10 @@ TEST(CocoJsonTest, ResultErrorsNameFileAndEntry) {
   const CocoInstances in = ReadCocoInstances(WriteTemp("instances.json", kInstances));
   const std::string bad_json = WriteTemp("badres.json", "[{\"image_id\": 1,");
   ExpectError([&] { ReadCocoResults(bad_json, in); }, {bad_json, "malformed JSON"});
+  // Issue 15: an overflowing number said "number overflow" without naming the file.
+  const std::string overflow = WriteTemp(
+      "overflow.json", R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1e999}])");
+  ExpectError([&] { ReadCocoResults(overflow, in); }, {overflow, "malformed JSON", "1e999"});
   const std::string no_score =
       WriteTemp("noscore.json", R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}])");
   ExpectError([&] { ReadCocoResults(no_score, in); }, {no_score, "[0]: missing 'score'"});
