@@ -98,7 +98,7 @@ TEST(TrainConfigTest, MergePatchesNestedAndReplacesModel) {
                                    {"model", {{"preset", "ssd300_vgg16"}}}},
                                   "exp");
   EXPECT_EQ(merged["solver"]["lr"], 0.01);
-  EXPECT_EQ(merged["solver"]["batch_size"], 16);  // untouched sibling kept
+  EXPECT_EQ(merged["solver"]["batch_size"], 8);   // untouched sibling kept
   EXPECT_EQ(merged["model"], (json{{"preset", "ssd300_vgg16"}}));
 }
 
