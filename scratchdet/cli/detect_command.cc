@@ -11,6 +11,7 @@
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
+#include "scratchdet/core/strings.h"
 #include "scratchdet/data/dataset.h"
 #include "scratchdet/engine/inference.h"
 
@@ -34,7 +35,7 @@ std::vector<std::string> ExpandImages(const std::vector<std::string>& inputs) {
       std::vector<std::string> found;
       for (const auto& entry : fs::directory_iterator(input)) {
         std::string ext = entry.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+        ext = AsciiLower(ext);
         if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp")
           found.push_back(entry.path().string());
       }

@@ -7,17 +7,11 @@
 #include <string_view>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 
 namespace scratchdet::data {
 
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
 
 // Text of the required child `name` of `parent`; `where` describes the parent for errors.
 std::string RequiredText(const std::string& path, const pugi::xml_node& parent, const char* name,

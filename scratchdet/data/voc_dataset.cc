@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "scratchdet/core/strings.h"
 #include "scratchdet/data/pixel_convention.h"
 #include "scratchdet/data/voc_annotation.h"
 
@@ -15,12 +16,6 @@ namespace scratchdet::data {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
 
 struct SplitPart {
   fs::path folder;  // in VOC layout
@@ -35,7 +30,7 @@ std::vector<SplitPart> ResolveSpec(const std::string& root, const std::string& s
   std::stringstream stream(spec);
   std::string token;
   while (std::getline(stream, token, '+')) {
-    token = Trim(token);
+    token = std::string(Trim(token));
     if (token.empty()) Fail("VOC dataset spec '{}': empty part", spec);
     std::smatch match;
     if (std::regex_match(token, match, kYearPart)) {
@@ -61,7 +56,7 @@ std::vector<ListedImage> ReadImageList(const fs::path& list_path) {
   std::vector<ListedImage> ids;
   std::string line;
   for (int line_number = 1; std::getline(in, line); ++line_number) {
-    const std::string id = Trim(line);
+    const std::string id(Trim(line));
     if (id.empty()) continue;
     if (id.find_first_of(" \t") != std::string::npos)
       Fail("{}:{}: expected one image id per line, got '{}'", list_path.string(), line_number, id);
@@ -85,7 +80,7 @@ std::vector<std::string> ReadClassList(const std::string& path) {
   std::vector<std::string> names;
   std::string line;
   for (int line_number = 1; std::getline(in, line); ++line_number) {
-    const std::string name = Trim(line);
+    const std::string name(Trim(line));
     if (name.empty()) continue;
     if (std::find(names.begin(), names.end(), name) != names.end())
       Fail("{}:{}: class '{}' listed twice", path, line_number, name);

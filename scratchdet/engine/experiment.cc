@@ -12,6 +12,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
+#include "scratchdet/core/strings.h"
 #include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
 #include "scratchdet/engine/run_directory.h"
@@ -73,8 +74,7 @@ json ResolveConfig(const Experiment& e, const ExperimentRequest& r, int64_t seed
 
 std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
   const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
-  std::string table = e.table;
-  for (char& c : table) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string table = AsciiLower(e.table);
   // A run whose --set overrides change the comparable config is a variant of the
   // experiment: it gets a directory of its own, named by its config hash, so that two
   // configs never share one (and the report's tables hold the experiments' own configs).

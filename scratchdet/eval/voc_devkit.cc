@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 #include "scratchdet/data/voc_annotation.h"
 #include "scratchdet/eval/voc_detection_file.h"
 
@@ -15,13 +16,6 @@ namespace scratchdet::eval {
 namespace {
 
 constexpr const char kClassPlaceholder[] = "{cls}";
-
-std::string Trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
 
 }  // namespace
 
@@ -34,7 +28,7 @@ std::vector<std::string> ReadImageSet(const std::string& path) {
   int line = 0;
   while (std::getline(in, text)) {
     ++line;
-    const std::string id = Trim(text);
+    const std::string id(Trim(text));
     if (id.empty()) continue;
     if (id.find_first_of(" \t") != std::string::npos)
       Fail("{}:{}: expected one image id per line, got '{}'", path, line, id);
@@ -54,14 +48,14 @@ std::vector<std::string> ParseClassList(const std::string& spec) {
     std::ifstream in(spec);
     if (!in) Fail("{}: cannot open class list file", spec);
     for (std::string text; std::getline(in, text);) {
-      const std::string name = Trim(text);
+      const std::string name(Trim(text));
       if (!name.empty()) names.push_back(name);
     }
     origin = spec;
   } else {
     std::istringstream in(spec);
     for (std::string item; std::getline(in, item, ',');) {
-      const std::string name = Trim(item);
+      const std::string name(Trim(item));
       if (name.empty()) Fail("class list '{}': empty class name", spec);
       names.push_back(name);
     }

@@ -11,23 +11,13 @@
 #include <sstream>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 #include "scratchdet/report/result_file.h"
 
 namespace scratchdet::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 }  // namespace
 
@@ -52,7 +42,7 @@ std::vector<ExperimentTarget> ListExperimentTargets(const std::string& experimen
             !j.contains("table") || !j["table"].is_string())
           Fail("{}: expected an object with string fields 'name' and 'table'", path);
         ExperimentTarget t{j["table"], j["name"], ""};
-        if (t.name != file.path().stem().string() || "table_" + Lower(t.table) != folder_name)
+        if (t.name != file.path().stem().string() || "table_" + AsciiLower(t.table) != folder_name)
           Fail("{}: name '{}' / table '{}' do not match the file and folder name", path, t.name,
                t.table);
         t.label = fmt::format("//experiments/{}:{}", folder_name, t.name);
@@ -73,7 +63,7 @@ bool IsRunDone(const std::string& results_root, const std::string& profile,
                const ExperimentTarget& target, int64_t seed) {
   // The trainer names the folder table_<table> with the table as written in the experiment
   // ("table_A"); accept the lower-case spelling of the experiments/ packages too.
-  for (const std::string& table : {target.table, Lower(target.table)}) {
+  for (const std::string& table : {target.table, AsciiLower(target.table)}) {
     const std::string path = fmt::format("{}/{}/table_{}/{}/seed{}/result.json", results_root,
                                          profile, table, target.name, seed);
     if (!fs::exists(path)) continue;
@@ -103,10 +93,10 @@ std::vector<PlannedRun> PlanMissingRuns(const std::vector<ExperimentTarget>& tar
 
 std::string ExperimentCommand(const RunnerOptions& options, const PlannedRun& run) {
   std::string command =
-      fmt::format("cd {} && {} {} -- --profile {} --seed {} --out {}", Quote(options.workspace),
-                  options.launcher, run.target.label, Quote(options.profile),
-                  fmt::join(run.seeds, ","), Quote(options.results_root));
-  for (const std::string& arg : options.extra_args) command += " " + Quote(arg);
+      fmt::format("cd {} && {} {} -- --profile {} --seed {} --out {}", ShellQuote(options.workspace),
+                  options.launcher, run.target.label, ShellQuote(options.profile),
+                  fmt::join(run.seeds, ","), ShellQuote(options.results_root));
+  for (const std::string& arg : options.extra_args) command += " " + ShellQuote(arg);
   return command;
 }
 

@@ -13,17 +13,13 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 
 namespace scratchdet::report {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
 
 // NaN/Inf become null in the JSON (a diverged run's last points).
 json Series(const std::vector<double>& values) {
@@ -129,8 +125,8 @@ const ExperimentSummary* ChoosePrExperiment(const std::vector<ExperimentSummary>
     const size_t slash = pr_run.find('/');
     if (slash != std::string::npos) {
       table = pr_run.substr(0, slash);
-      if (Lower(table).rfind("table_", 0) == 0) table = table.substr(6);
-      std::transform(table.begin(), table.end(), table.begin(), ::toupper);
+      if (AsciiLower(table).rfind("table_", 0) == 0) table = table.substr(6);
+      table = AsciiUpper(table);
       name = pr_run.substr(slash + 1);
     }
     // A bare name may exist in two tables (root_resnet18 is in C and D): prefer D, then E.
@@ -159,12 +155,6 @@ const ExperimentSummary* ChoosePrExperiment(const std::vector<ExperimentSummary>
   return best;
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 }  // namespace
 
 PlotData BuildPlotData(const std::vector<ExperimentSummary>& summaries, const std::string& pr_run,
@@ -184,7 +174,7 @@ PlotData BuildPlotData(const std::vector<ExperimentSummary>& summaries, const st
     json ap = PerClassAp(summaries, table);
     if (ap.is_null()) continue;
     const PlotImage image{fmt::format("Table {}: per-class AP (%, mean over ok seeds)", table),
-                          fmt::format("plots/per_class_ap_table_{}.png", Lower(table))};
+                          fmt::format("plots/per_class_ap_table_{}.png", AsciiLower(table))};
     ap["file"] = image.file;
     ap["title"] = image.title;
     data.json["per_class_ap"].push_back(ap);
@@ -228,8 +218,8 @@ PlotOutcome DrawPlots(const PlotData& data, const std::string& python, const std
   const std::string log_path = plots_dir + "/plot.log";
   WriteFileAtomic(data_path, data.json.dump());
   for (const PlotImage& image : data.images) fs::remove(out_dir + "/" + image.file);
-  const std::string command = fmt::format("{} {} {} {} > {} 2>&1", Quote(python), Quote(script),
-                                          Quote(data_path), Quote(out_dir), Quote(log_path));
+  const std::string command = fmt::format("{} {} {} {} > {} 2>&1", ShellQuote(python), ShellQuote(script),
+                                          ShellQuote(data_path), ShellQuote(out_dir), ShellQuote(log_path));
   const int status = std::system(command.c_str());
   std::string log;
   {

@@ -9,6 +9,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 #include "scratchdet/report/direction_check.h"
 #include "scratchdet/report/experiment_summary.h"
 #include "scratchdet/report/paper_catalogue.h"
@@ -19,11 +20,6 @@ namespace scratchdet::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string NowUtc() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -321,7 +317,7 @@ ReportOutcome WriteReport(const ReportOptions& options) {
     if (!outcome.skipped.empty())
       single.Paragraph(
           fmt::format("{} result files were skipped: see tables.md.", outcome.skipped.size()));
-    write(fmt::format("table_{}.md", Lower(id)), RenderMarkdown(single));
+    write(fmt::format("table_{}.md", AsciiLower(id)), RenderMarkdown(single));
   }
   all.Append(DirectionSection(context));
   all.Append(plots);

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/strings.h"
 
 namespace scratchdet::report {
 namespace {
@@ -35,15 +36,10 @@ std::optional<PathLayout> ParseLayout(const fs::path& relative) {
   PathLayout layout;
   layout.profile = parts[n - 5];
   layout.table = table_dir.substr(6);
-  std::transform(layout.table.begin(), layout.table.end(), layout.table.begin(), ::toupper);
+  layout.table = AsciiUpper(layout.table);
   layout.experiment = parts[n - 3];
   layout.seed = std::stoll(digits);
   return layout;
-}
-
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::toupper);
-  return s;
 }
 
 }  // namespace
@@ -89,7 +85,7 @@ ResultTree ScanResults(const std::string& root, const std::string& profile) {
     if (layout) {
       if (run.profile != layout->profile)
         mismatch = "profile '" + run.profile + "' but the path says '" + layout->profile + "'";
-      else if (Upper(run.table) != layout->table)
+      else if (AsciiUpper(run.table) != layout->table)
         mismatch = "experiment.table '" + run.table + "' but the path says table_" + layout->table;
       else if (run.experiment != layout->experiment)
         mismatch = "experiment.name '" + run.experiment + "' but the path says '" +
@@ -102,7 +98,7 @@ ResultTree ScanResults(const std::string& root, const std::string& profile) {
       tree.skipped.push_back({path, "fields disagree with the folder layout: " + mismatch});
       continue;
     }
-    run.table = Upper(run.table);
+    run.table = AsciiUpper(run.table);
     if (!seen.insert({run.table, run.experiment, run.seed}).second) {
       tree.skipped.push_back({path, "a second result for table " + run.table + " " +
                                         run.experiment + " seed " + std::to_string(run.seed)});
