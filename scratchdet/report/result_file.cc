@@ -184,8 +184,12 @@ RunResult ParseRunResult(const json& result, const std::string& path) {
     run.state = RunState::kFailed;
   } else if (state == "running") {
     Fail("{}: status.state is 'running': the run has not finished", path);
+  } else if (state == "interrupted") {
+    Fail("{}: status.state is 'interrupted': the run stopped early; run it again to resume",
+         path);
   } else {
-    Fail("{}: status.state is '{}', expected ok, diverged, failed or running", path, state);
+    Fail("{}: status.state is '{}', expected ok, diverged, failed, interrupted or running", path,
+         state);
   }
 
   // The top-level paper_value is the contract; experiment.paper_value is the same number.

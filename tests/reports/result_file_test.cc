@@ -70,7 +70,8 @@ TEST(ResultFileTest, RequiredFieldsNameTheProblem) {
   r = Good();
   r["status"]["state"] = "exploded";
   EXPECT_EQ(Reason(r),
-            "r.json: status.state is 'exploded', expected ok, diverged, failed or running");
+            "r.json: status.state is 'exploded', expected ok, diverged, failed, interrupted or "
+            "running");
   r = Good();
   r["status"] = "ok";
   EXPECT_EQ(Reason(r), "r.json: status is string, expected an object");
@@ -83,6 +84,9 @@ TEST(ResultFileTest, RequiredFieldsNameTheProblem) {
   r = Good();
   r["status"]["state"] = "running";
   EXPECT_EQ(Reason(r), "r.json: status.state is 'running': the run has not finished");
+  r["status"]["state"] = "interrupted";
+  EXPECT_EQ(Reason(r),
+            "r.json: status.state is 'interrupted': the run stopped early; run it again to resume");
   EXPECT_EQ(Reason(json::array()), "r.json: top level is array, expected an object");
 }
 

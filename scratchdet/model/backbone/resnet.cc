@@ -23,7 +23,8 @@ StandardStemImpl::StandardStemImpl(const BackboneOptions& options, int64_t conv_
 }
 
 torch::Tensor StandardStemImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::relu(bn1_->forward(CountedConv(conv1_, x)));
+  torch::Tensor y = bn1_->forward(CountedConv(conv1_, x));
+  y = torch::relu_(y);  // in place: see ConvBlockImpl::forward
   if (max_pool_) y = at::max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
   return y;
 }
