@@ -5,9 +5,13 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
@@ -318,6 +322,40 @@ TEST(RunTest, NonUtf8PathsReachTheResultSafely) {
   }
   const std::string message = ReadResult(context)["status"]["message"];
   EXPECT_NE(message.find("trainval_000000.jpg"), std::string::npos) << message;
+}
+
+// Issue 15, bug 6: Ctrl-C during the final evaluation was ignored. Now it stops the run as
+// "interrupted" (exit 130); running again evaluates the finished model, with the numbers of
+// an uninterrupted run.
+void IgnoreSignal(int) {}
+
+TEST(RunTest, StopDuringTheFinalEvaluationIsAnInterruptionThatResumes) {
+  namespace fs = std::filesystem;
+  const TrainConfig config = SmokeConfig(
+      {{"data", {{"shapes", {{"test_images", 300}}}}}, {"eval", {{"batch_size", 1}}}});
+  const json straight = TrainAndEvaluate(config, Context("stop_in_eval_straight"));
+  RunContext context = Context("stop_in_eval");
+  // A stray signal after the run must not kill the test: the run restores this handler.
+  const auto previous = std::signal(SIGINT, IgnoreSignal);
+  std::atomic<bool> finished{false};
+  std::thread signaller([&] {
+    // model.pt is written just before the final evaluation starts.
+    while (!finished && !fs::exists(context.run_dir + "/model.pt"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!finished) std::raise(SIGINT);
+  });
+  const json stopped = TrainAndEvaluate(config, context);
+  finished = true;
+  signaller.join();
+  std::signal(SIGINT, previous);
+  EXPECT_EQ(stopped["status"]["state"], "interrupted");
+  EXPECT_EQ(stopped["status"]["message"], "stopped during an evaluation; run again to resume");
+  EXPECT_EQ(ExitCodeForState(stopped["status"]["state"]), 130);
+  context.fresh = false;
+  const json resumed = TrainAndEvaluate(config, context);
+  EXPECT_EQ(resumed["status"]["state"], "ok");
+  EXPECT_EQ(resumed["resumed_from_iteration"], 8);
+  EXPECT_EQ(resumed["metrics"]["per_class_ap"], straight["metrics"]["per_class_ap"]);
 }
 
 TEST(RunTest, ExitCodesTellTheOutcomesApart) {
