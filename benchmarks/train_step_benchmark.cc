@@ -25,6 +25,20 @@ const std::vector<json> kModels = {
     {{"preset", "scratchdet300"}},
 };
 
+// The same two ground-truth boxes (classes 1 and 3) in every image of a batch.
+struct FixedBoxes {
+  std::vector<torch::Tensor> boxes, labels;
+};
+
+FixedBoxes TwoBoxesPerImage(int batch) {
+  FixedBoxes out;
+  for (int b = 0; b < batch; ++b) {
+    out.boxes.push_back(torch::tensor({{0.1f, 0.1f, 0.4f, 0.5f}, {0.5f, 0.3f, 0.9f, 0.8f}}));
+    out.labels.push_back(torch::tensor({1, 3}, torch::kInt64));
+  }
+  return out;
+}
+
 void BM_TrainStep(benchmark::State& state) {
   torch::set_num_threads(2);
   json config = kModels.at(state.range(0));
@@ -37,11 +51,9 @@ void BM_TrainStep(benchmark::State& state) {
   const torch::Tensor priors = detector->Priors(size, size);
   torch::manual_seed(0);
   const torch::Tensor images = torch::randn({batch, 3, size, size});
-  std::vector<torch::Tensor> boxes, labels;
-  for (int b = 0; b < batch; ++b) {
-    boxes.push_back(torch::tensor({{0.1f, 0.1f, 0.4f, 0.5f}, {0.5f, 0.3f, 0.9f, 0.8f}}));
-    labels.push_back(torch::tensor({1, 3}, torch::kInt64));
-  }
+  const FixedBoxes fixed = TwoBoxesPerImage(batch);
+  const std::vector<torch::Tensor>& boxes = fixed.boxes;
+  const std::vector<torch::Tensor>& labels = fixed.labels;
   const auto targets = scratchdet::box::MatchPriors(boxes, labels, priors,
                                                     detector->prior_config().variances);
   for (auto _ : state) {
@@ -76,11 +88,9 @@ void BM_MiniStepParts(benchmark::State& state) {
   torch::manual_seed(0);
   const torch::Tensor images =
       torch::randn({batch, 3, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
-  std::vector<torch::Tensor> boxes, labels;
-  for (int b = 0; b < batch; ++b) {
-    boxes.push_back(torch::tensor({{0.1f, 0.1f, 0.4f, 0.5f}, {0.5f, 0.3f, 0.9f, 0.8f}}));
-    labels.push_back(torch::tensor({1, 3}, torch::kInt64));
-  }
+  const FixedBoxes fixed = TwoBoxesPerImage(batch);
+  const std::vector<torch::Tensor>& boxes = fixed.boxes;
+  const std::vector<torch::Tensor>& labels = fixed.labels;
   double parts[6] = {0, 0, 0, 0, 0, 0};
   auto seconds = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();

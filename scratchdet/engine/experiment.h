@@ -47,8 +47,9 @@ nlohmann::json ResolveConfig(const Experiment& experiment, const ExperimentReque
 std::string RunDirectory(const Experiment& experiment, const ExperimentRequest& request,
                          int64_t seed);
 
-// Runs every requested seed and returns the exit code (run.h ExitCode) of the worst outcome:
-// failed, else diverged, else ok; an interrupted seed stops the loop with kExitInterrupted.
+// Runs every requested seed and returns the exit code (run.h ExitCode): kExitDiverged if a
+// seed diverged, else kExitOk; an interrupted seed stops the loop with kExitInterrupted. A
+// failed run throws scratchdet::Error (the binary prints it and exits kExitFailed).
 int RunExperimentCommand(const Experiment& experiment, const ExperimentRequest& request);
 
 // Regression mode: trains with the baseline's profile and seed, and fails (exit 1) when

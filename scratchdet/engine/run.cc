@@ -203,8 +203,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   // before anything in the directory is written.
   const RunDirectoryLock lock(context.run_dir);
   const json config_json = ToJson(config);
-  if (!context.fresh) CheckRunDirectoryConfig(context.run_dir, config_json);
-  const std::string config_hash = ConfigHash(config_json);
+  const json comparable_config = ComparableConfig(config_json);
+  if (!context.fresh) CheckRunDirectoryConfig(context.run_dir, comparable_config);
+  const std::string config_hash = ConfigHash(comparable_config);
 
   json result = {{"schema_version", 1},
                  {"experiment", context.experiment},
@@ -388,7 +389,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                             {"evaluations", evaluations},
                             {"wall_time_s", wall_seconds()},
                             {"train_seconds", train_seconds},
-                            {"config", ComparableConfig(config_json)},
+                            {"config", comparable_config},
                             {"config_hash", config_hash}};
         SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
       }

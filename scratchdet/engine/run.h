@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "scratchdet/engine/exit_code.h"
 #include "scratchdet/engine/train_config.h"
 
 namespace scratchdet::engine {
@@ -33,17 +34,7 @@ struct RunContext {
 // the earlier segments' periodic evaluations, wall time and training time.
 nlohmann::json TrainAndEvaluate(const TrainConfig& config, const RunContext& context);
 
-// Process exit codes of `scratchdet train` and of the experiment binaries (README,
-// "Exit codes"). A diverged run is a result (its JSON is written and reused, Table A expects
-// some), but not a trained detector, so scripts can tell it apart.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitFailed = 1,        // an error: bad input, a config mismatch, a run directory in use
-  kExitDiverged = 3,
-  kExitInterrupted = 130,  // Ctrl-C / SIGTERM (128 + SIGINT): checkpointed, run again to resume
-};
-
-// The exit code for a result's status.state ("ok", "diverged", "interrupted", "failed").
+// The exit code (exit_code.h) for a result's status.state ("ok", "diverged", "interrupted", "failed").
 int ExitCodeForState(const std::string& state);
 
 }  // namespace scratchdet::engine

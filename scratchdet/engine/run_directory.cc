@@ -107,7 +107,7 @@ RunDirectoryLock::~RunDirectoryLock() {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
-void CheckRunDirectoryConfig(const std::string& dir, const json& comparable_config) {
+void CheckRunDirectoryConfig(const std::string& dir, const json& config) {
   const std::string checkpoint_path = dir + "/checkpoint.pt";
   const std::string result_path = dir + "/result.json";
   json held;
@@ -135,7 +135,7 @@ void CheckRunDirectoryConfig(const std::string& dir, const json& comparable_conf
     return;
   }
   const json held_comparable = ComparableConfig(held);
-  const json wanted = ComparableConfig(comparable_config);
+  const json wanted = ComparableConfig(config);
   if (held_comparable == wanted) return;
   std::string differences;
   for (const std::string& line : ConfigDifferences(held_comparable, wanted))

@@ -40,10 +40,10 @@ class RunDirectoryLock {
   int fd_ = -1;
 };
 
-// Refuses to train `config` (comparable form) into `dir` when the directory already holds a
-// run of another config (its checkpoint or its result.json say which): throws
+// Refuses to train `config` (resolved, or already comparable) into `dir` when the directory
+// already holds a run of another config (its checkpoint or its result.json say which): throws
 // scratchdet::Error naming the directory, both hashes and the differing keys, and the ways
 // out (--fresh, or another output directory). Nothing in `dir` is changed.
-void CheckRunDirectoryConfig(const std::string& dir, const nlohmann::json& comparable_config);
+void CheckRunDirectoryConfig(const std::string& dir, const nlohmann::json& config);
 
 }  // namespace scratchdet::engine

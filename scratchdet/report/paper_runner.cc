@@ -12,6 +12,7 @@
 
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/strings.h"
+#include "scratchdet/engine/exit_code.h"
 #include "scratchdet/report/result_file.h"
 
 namespace scratchdet::report {
@@ -131,8 +132,8 @@ RunnerOutcome RunMissingExperiments(const RunnerOptions& options, std::ostream& 
     for (int64_t seed : run.seeds)
       if (!IsRunDone(options.results_root, options.profile, run.target, seed))
         still_missing.push_back(seed);
-    // Exit 3 is a diverged run: a result (engine::kExitDiverged), not a failure.
-    if ((code == 0 || code == 3) && still_missing.empty()) {
+    // A diverged run is a result, not a failure.
+    if ((code == engine::kExitOk || code == engine::kExitDiverged) && still_missing.empty()) {
       ++outcome.succeeded;
     } else {
       outcome.failed.push_back(
