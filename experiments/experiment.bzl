@@ -52,3 +52,31 @@ def scratchdet_experiment(
         # A full mini run (about 9.5 minutes for ScratchDet300): Bazel's "enormous" timeout
         # (60 minutes) leaves room for a slower CI machine.
         _regression_test(name + "_mini_regression", embedded, mini_baseline, "enormous")
+
+def scratchdet_table(baselines = {}, mini_baselines = {}):
+    """The BUILD file of a paper table: every <name>.json of the package is an experiment.
+
+        scratchdet_table(baselines = {"resnet18": "//experiments/baselines:table_c_resnet18.json"})
+
+    makes scratchdet_experiment(name, config = name + ".json") for each JSON file, with the
+    regression test of the experiments named in `baselines` / `mini_baselines`, and the
+    filegroup :configs (every JSON of the table) for the test that resolves each experiment
+    under every profile.
+    """
+    configs = native.glob(["*.json"])
+    names = [config[:-len(".json")] for config in configs]
+    for key in list(baselines.keys()) + list(mini_baselines.keys()):
+        if key not in names:
+            fail("baseline for '%s': no %s.json in this table" % (key, key))
+    for name in names:
+        scratchdet_experiment(
+            name = name,
+            config = name + ".json",
+            baseline = baselines.get(name),
+            mini_baseline = mini_baselines.get(name),
+        )
+    native.filegroup(
+        name = "configs",
+        srcs = configs,
+        visibility = ["//tests:__subpackages__"],
+    )

@@ -1,7 +1,8 @@
 // Training checkpoints: model, optimizer, iteration, loader position and the curves so far,
 // written atomically (temporary file + rename) so an interrupted write never corrupts the
-// last good checkpoint. `--resume` restores all of it, and a resumed run ends with the same
-// weights as an uninterrupted one (CPU, same thread count; tests/engine/resume_test.cc).
+// last good checkpoint. A run resumes from it unless --fresh, and a resumed run ends with the
+// same weights as an uninterrupted one (CPU, same thread count; tests/engine/run_test.cc,
+// InterruptedAndResumedRunEndsWithIdenticalWeights).
 #pragma once
 
 #include <torch/nn/module.h>

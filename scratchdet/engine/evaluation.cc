@@ -8,7 +8,6 @@
 #include <optional>
 #include <unordered_map>
 
-#include "scratchdet/box/postprocess.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/data/loader.h"
@@ -44,8 +43,6 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   scored.assign(annotations.size(), false);
   detector.eval();
   const int size = config.input_size;
-  const torch::Tensor priors = detector.Priors(size, size).to(device);
-  const std::vector<double>& variances = detector.prior_config().variances;
   std::unordered_map<std::string, size_t> index_of;
   for (size_t i = 0; i < annotations.size(); ++i) index_of[annotations[i].image_id] = i;
 
@@ -58,9 +55,7 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   std::vector<PixelDetection> out;
   while (std::optional<data::Batch> batch = loader.Next()) {
     if (stop_requested && stop_requested()) throw EvaluationInterrupted();
-    const model::SsdOutput output = detector.forward(batch->images.to(device));
-    const std::vector<box::Detections> detections =
-        box::PostProcess(output.loc, output.conf, priors, variances);
+    const std::vector<box::Detections> detections = detector.Predict(batch->images.to(device));
     for (int64_t b = 0; b < batch->size(); ++b) {
       const size_t image = index_of.at(batch->image_ids[b]);
       if (scored[image]) continue;

@@ -2,7 +2,8 @@
 // linked in as kExperimentConfig, so the binary is hermetic:
 //
 //   bazel run //experiments/table_a:bn_head_lr0.01 -- --profile mini [--seed N] [--out DIR]
-//       [--data DIR] [--device cpu|cuda] [--threads N] [--resume|--fresh]
+//       [--data DIR] [--device cpu|cuda] [--threads N] [--fresh]
+//   (a run resumes from its run directory's checkpoint unless --fresh)
 //   ... --regression BASELINE.json   (the regression test mode, see README)
 #include <fmt/format.h>
 

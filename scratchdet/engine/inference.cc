@@ -64,12 +64,8 @@ std::vector<ImageDetection> ToImageDetections(const box::Detections& detections,
 std::vector<ImageDetection> DetectImage(model::SsdDetectorImpl& detector, const cv::Mat& image,
                                         int input_size, const torch::Device& device,
                                         double min_score) {
-  torch::NoGradGuard no_grad;
   const torch::Tensor input = data::TestImageTensor(image, input_size).unsqueeze(0).to(device);
-  const model::SsdOutput output = detector.forward(input);
-  const torch::Tensor priors = detector.Priors(input_size, input_size).to(device);
-  const box::Detections d =
-      box::PostProcess(output.loc, output.conf, priors, detector.prior_config().variances)[0];
+  const box::Detections d = detector.Predict(input)[0];
   std::vector<ImageDetection> out;
   for (const ImageDetection& det : ToImageDetections(d, image.cols, image.rows))
     if (det.score >= min_score) out.push_back(det);

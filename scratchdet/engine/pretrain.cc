@@ -15,6 +15,8 @@
 #include "scratchdet/data/rng.h"
 #include "scratchdet/data/loader.h"
 #include "scratchdet/engine/lr_schedule.h"
+#include "scratchdet/engine/trainer.h"
+#include "scratchdet/model/init.h"
 #include "scratchdet/model/torchvision_import.h"
 
 namespace scratchdet::engine {
@@ -102,6 +104,9 @@ json PretrainBackbone(model::SsdDetectorImpl& detector, const DataSetup& data,
   }
   auto backbone = detector.backbone();
   torch::nn::Linear classifier(backbone->out_channels().back(), num_classes);
+  // From the run's seed (model/init.h), not torch's global generator: pretraining is
+  // reproducible like the rest of the run.
+  model::InitializeWeights(*classifier, config.seed ^ 0x434C53ULL);
   classifier->to(device);
   std::vector<torch::Tensor> parameters = backbone->parameters();
   for (const auto& t : classifier->parameters()) parameters.push_back(t);
@@ -115,10 +120,9 @@ json PretrainBackbone(model::SsdDetectorImpl& detector, const DataSetup& data,
   double loss_value = 0, accuracy = 0;
   int64_t correct = 0, seen = 0;
   data::Rng rng(static_cast<uint64_t>(config.seed) ^ 0x5052455452ULL);
-  for (int64_t it = 0; it < p.iterations; ++it) {
-    const double lr = LearningRateAt(schedule, it);
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  // One batch of crops (or images) with a random horizontal flip; cross-entropy of a linear
+  // classifier on the globally pooled last backbone map.
+  auto micro_step = [&](int64_t it, int) {
     std::vector<torch::Tensor> images;
     std::vector<int64_t> labels;
     for (int b = 0; b < p.batch_size; ++b) {
@@ -130,24 +134,34 @@ json PretrainBackbone(model::SsdDetectorImpl& detector, const DataSetup& data,
       labels.push_back(e.label);
     }
     const torch::Tensor target = torch::tensor(labels, torch::kInt64).to(device);
-    optimizer.zero_grad();
     const torch::Tensor features = backbone->forward(torch::stack(images).to(device)).back();
     const torch::Tensor logits = classifier->forward(features.mean({2, 3}));
-    const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, target);
-    loss.backward();
-    optimizer.step();
-    loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value))
-      Fail("pretrain: non-finite classification loss at iteration {} (lr {})", it + 1, lr);
     // Training accuracy over the last quarter of the iterations.
     if (it >= p.iterations * 3 / 4) {
       correct += (logits.argmax(1) == target).sum().item<int64_t>();
       seen += target.size(0);
     }
-    if (!quiet && ((it + 1) % 50 == 0 || it + 1 == p.iterations))
-      fmt::print(stderr, "pretrain {}/{} loss {:.3f} lr {:.2e}\n", it + 1, p.iterations,
-                 loss_value, lr);
-  }
+    return torch::nn::functional::cross_entropy(logits, target);
+  };
+  // The last loss, and progress every 50 iterations.
+  struct PretrainProgress : TrainerHook {
+    PretrainProgress(double& loss, bool quiet) : loss(loss), quiet(quiet) {}
+    void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
+      loss = r.loss;
+      const int64_t iterations = trainer.options().iterations;
+      if (!quiet && (r.iteration % 50 == 0 || r.iteration == iterations))
+        fmt::print(stderr, "pretrain {}/{} loss {:.3f} lr {:.2e}\n", r.iteration, iterations,
+                   r.loss, r.lr);
+    }
+    double& loss;
+    bool quiet;
+  } progress(loss_value, quiet);
+  TrainerOptions trainer_options;
+  trainer_options.iterations = p.iterations;
+  trainer_options.schedule = schedule;
+  Trainer trainer(trainer_options, parameters, optimizer, micro_step);
+  trainer.AddHook(&progress);
+  if (trainer.Run(0) == TrainOutcome::kDiverged) Fail("pretrain: {}", trainer.divergence());
   accuracy = seen > 0 ? static_cast<double>(correct) / seen : 0.0;
   summary["iterations"] = p.iterations;
   summary["examples"] = examples.size();

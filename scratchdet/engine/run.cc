@@ -12,8 +12,6 @@
 #include <fstream>
 #include <functional>
 
-#include "scratchdet/box/matcher.h"
-#include "scratchdet/box/multibox_loss.h"
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
@@ -26,6 +24,7 @@
 #include "scratchdet/engine/pretrain.h"
 #include "scratchdet/engine/progress.h"
 #include "scratchdet/engine/run_directory.h"
+#include "scratchdet/engine/trainer.h"
 #include "scratchdet/model/ssd.h"
 
 namespace scratchdet::engine {
@@ -143,27 +142,6 @@ struct Curves {
   }
 };
 
-// Global L2 norm of all parameter gradients.
-double GradientNorm(torch::nn::Module& model) {
-  double sum = 0;
-  for (const auto& p : model.parameters())
-    if (p.grad().defined()) sum += p.grad().detach().pow(2).sum().item<double>();
-  return std::sqrt(sum);
-}
-
-// Positives in the batch on each prior level (labels [B, P], 0 = background).
-std::vector<double> PositivesPerLevel(const torch::Tensor& labels,
-                                      const std::vector<int64_t>& level_ends) {
-  const torch::Tensor per_prior = (labels > 0).sum(0).to(torch::kCPU);  // [P]
-  std::vector<double> out;
-  int64_t begin = 0;
-  for (int64_t end : level_ends) {
-    out.push_back(per_prior.slice(0, begin, end).sum().item<double>());
-    begin = end;
-  }
-  return out;
-}
-
 std::string CheckpointPath(const RunContext& c) { return c.run_dir + "/checkpoint.pt"; }
 
 // Set by SIGINT/SIGTERM: the loop checkpoints and stops at the next iteration boundary.
@@ -186,6 +164,105 @@ class StopSignalScope {
  private:
   void (*previous_int_)(int);
   void (*previous_term_)(int);
+};
+
+// The hooks of a detector's run, in the order they are added to the trainer: curves and
+// diagnostics, progress, stop requests, periodic evaluation, checkpoints.
+
+// Keeps the per-iteration curves; the micro-batches add their diagnostics to `stats`.
+class CurvesHook : public TrainerHook {
+ public:
+  CurvesHook(Curves& curves, IterationStats& stats, size_t levels, double& train_seconds)
+      : curves_(curves), stats_(stats), levels_(levels), train_seconds_(train_seconds) {}
+  void BeforeIteration(Trainer&, int64_t) override {
+    stats_ = IterationStats{};
+    stats_.positives_per_level.assign(levels_, 0.0);
+  }
+  void AfterIteration(Trainer&, const IterationRecord& r) override {
+    stats_.loss = r.loss;
+    curves_.Append(stats_, r.grad_norm, r.lr, /*diverged=*/false);
+    train_seconds_ += r.seconds;
+  }
+  void OnDivergence(Trainer&, const IterationRecord& r, const std::string&) override {
+    stats_.loss = r.loss;
+    curves_.Append(stats_, r.grad_norm, r.lr, /*diverged=*/true);
+  }
+
+ private:
+  Curves& curves_;
+  IterationStats& stats_;
+  size_t levels_;
+  double& train_seconds_;
+};
+
+class ProgressHook : public TrainerHook {
+ public:
+  ProgressHook(ProgressReporter& progress, const IterationStats& stats,
+               int64_t images_per_iteration)
+      : progress_(progress), stats_(stats), images_per_iteration_(images_per_iteration) {}
+  void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
+    progress_.Update({r.iteration, trainer.options().iterations, stats_.loss, stats_.loc,
+                      stats_.conf, r.lr, images_per_iteration_ / std::max(r.seconds, 1e-9)});
+  }
+
+ private:
+  ProgressReporter& progress_;
+  const IterationStats& stats_;
+  int64_t images_per_iteration_;
+};
+
+// Ctrl-C / SIGTERM, or RunContext::stop_after_iteration: stop after this iteration (never
+// after the last one, which goes on to the final evaluation).
+class StopHook : public TrainerHook {
+ public:
+  explicit StopHook(int64_t stop_after_iteration) : stop_after_(stop_after_iteration) {}
+  void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
+    const bool last = r.iteration == trainer.options().iterations;
+    if (!last && (g_stop_requested != 0 || r.iteration == stop_after_)) trainer.RequestStop();
+  }
+
+ private:
+  int64_t stop_after_;
+};
+
+// Evaluates every `interval` iterations (not after the last: the run's final evaluation
+// follows), before the checkpoint so that the checkpoint's list of evaluations is complete.
+// A stop request skips it (the resumed run makes it up); Ctrl-C during it stops the run.
+class EvaluationHook : public TrainerHook {
+ public:
+  EvaluationHook(int64_t interval, std::function<void(int64_t)> evaluate)
+      : interval_(interval), evaluate_(std::move(evaluate)) {}
+  bool Due(int64_t done, int64_t iterations) const {
+    return interval_ > 0 && done % interval_ == 0 && done < iterations;
+  }
+  void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
+    if (trainer.stop_requested() || !Due(r.iteration, trainer.options().iterations)) return;
+    try {
+      evaluate_(r.iteration);
+    } catch (const EvaluationInterrupted&) {
+      trainer.RequestStop();
+    }
+  }
+
+ private:
+  int64_t interval_;
+  std::function<void(int64_t)> evaluate_;
+};
+
+// Writes the checkpoint every `interval` iterations, after the last one, and when stopping.
+class CheckpointHook : public TrainerHook {
+ public:
+  CheckpointHook(int64_t interval, std::function<void(int64_t)> save)
+      : interval_(interval), save_(std::move(save)) {}
+  void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
+    const bool last = r.iteration == trainer.options().iterations;
+    if (trainer.stop_requested() || (interval_ > 0 && (r.iteration % interval_ == 0 || last)))
+      save_(r.iteration);
+  }
+
+ private:
+  int64_t interval_;
+  std::function<void(int64_t)> save_;
 };
 
 }  // namespace
@@ -287,116 +364,87 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
               : PretrainBackbone(*detector, data, config, device, context.quiet);
     }
 
-    const box::PriorConfig& prior_config = detector->prior_config();
-    const torch::Tensor priors = detector->Priors(config.input_size, config.input_size).to(device);
-    const std::vector<int64_t> level_ends = box::PriorLevelEnds(
-        prior_config, detector->FeatureMapSizes(config.input_size, config.input_size));
+    const size_t levels =
+        detector->FeatureMapSizes(config.input_size, config.input_size).size();
     ProgressReporter progress(config.solver.iterations, config.log_interval,
                               context.quiet ? nullptr : stderr);
     const int64_t images_per_iteration =
         static_cast<int64_t>(config.solver.batch_size) * config.solver.accumulation_steps;
-    std::string diverged;
 
     const StopSignalScope stop_signals;
     const std::function<bool()> stop_requested = [] { return g_stop_requested != 0; };
-    bool interrupted = false;
-    auto evaluation_due = [&](int64_t done) {
-      return config.eval.interval > 0 && done % config.eval.interval == 0 &&
-             done < config.solver.iterations;
-    };
-    auto evaluate_periodically = [&](int64_t done) {
+    auto evaluate = [&](int64_t done) {
       const json metrics = EvaluateDetector(*detector, data, config, device, stop_requested);
       evaluations.push_back({{"iteration", done}, {"metrics", metrics}});
       progress.Message(
           fmt::format("eval @ {}: mAP {:.2f}%", done, 100 * metrics.value("mAP", 0.0)));
       detector->train();
     };
+    auto save_checkpoint = [&](int64_t done) {
+      checkpoint.state = {{"iteration", done},
+                          {"loader", data.TrainLoaderState()},
+                          {"curves", curves.ToJson()},
+                          {"evaluations", evaluations},
+                          {"wall_time_s", wall_seconds()},
+                          {"train_seconds", train_seconds},
+                          {"config", comparable_config},
+                          {"config_hash", config_hash}};
+      SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
+    };
+
+    // One micro-batch: the detector's loss, and the diagnostics summed into `stats` (means
+    // over the iteration's micro-batches; per image for the positives).
+    IterationStats stats;
+    const double steps = config.solver.accumulation_steps;
+    auto micro_step = [&](int64_t, int) {
+      data::Batch batch = *data.train_loader->Next();  // endless in training
+      const torch::Tensor images = batch.images.to(device);
+      std::vector<torch::Tensor> boxes, labels;
+      for (size_t b = 0; b < batch.boxes.size(); ++b) {
+        boxes.push_back(batch.boxes[b].to(device));
+        labels.push_back(batch.labels[b].to(device));
+      }
+      const model::DetectionLoss loss = detector->Loss(
+          channels_last ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images, boxes,
+          labels);
+      stats.loc += loss.terms.loc.item<double>() / steps;
+      stats.conf += loss.terms.conf.item<double>() / steps;
+      stats.conf_positive += loss.terms.conf_positive / steps;
+      stats.conf_negative += loss.terms.conf_negative / steps;
+      const double image_count = static_cast<double>(batch.boxes.size()) * steps;
+      stats.positives_per_image += static_cast<double>(loss.terms.num_positives) / image_count;
+      for (size_t l = 0; l < loss.positives_per_level.size(); ++l)
+        stats.positives_per_level[l] += loss.positives_per_level[l] / image_count;
+      return loss.terms.total;
+    };
+
+    TrainerOptions trainer_options;
+    trainer_options.iterations = config.solver.iterations;
+    trainer_options.accumulation_steps = config.solver.accumulation_steps;
+    trainer_options.schedule = schedule;
+    Trainer trainer(trainer_options, detector->parameters(), optimizer, micro_step);
+    CurvesHook curves_hook(curves, stats, levels, train_seconds);
+    ProgressHook progress_hook(progress, stats, images_per_iteration);
+    StopHook stop_hook(context.stop_after_iteration);
+    EvaluationHook evaluation_hook(config.eval.interval, evaluate);
+    CheckpointHook checkpoint_hook(config.checkpoint_interval, save_checkpoint);
+    for (TrainerHook* hook : std::initializer_list<TrainerHook*>{
+             &curves_hook, &progress_hook, &stop_hook, &evaluation_hook, &checkpoint_hook})
+      trainer.AddHook(hook);
+
     // A run stopped right after an evaluation iteration checkpointed before evaluating: the
     // resumed run makes up that evaluation first, so its list equals an uninterrupted run's.
-    if (start_iteration > 0 && evaluation_due(start_iteration) &&
+    if (start_iteration > 0 && evaluation_hook.Due(start_iteration, config.solver.iterations) &&
         (evaluations.empty() || evaluations.back().at("iteration") != start_iteration))
-      evaluate_periodically(start_iteration);
+      evaluate(start_iteration);
     detector->train();
-    for (int64_t it = start_iteration; it < config.solver.iterations; ++it) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const double lr = LearningRateAt(schedule, it);
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-      optimizer.zero_grad();
-      IterationStats stats;
-      stats.positives_per_level.assign(level_ends.size(), 0.0);
-      const double steps = config.solver.accumulation_steps;
-      for (int a = 0; a < config.solver.accumulation_steps; ++a) {
-        data::Batch batch = *data.train_loader->Next();  // endless in training
-        const torch::Tensor images = batch.images.to(device);
-        const model::SsdOutput out = detector->forward(
-            channels_last ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images);
-        std::vector<torch::Tensor> boxes, labels;
-        for (size_t b = 0; b < batch.boxes.size(); ++b) {
-          boxes.push_back(batch.boxes[b].to(device));
-          labels.push_back(batch.labels[b].to(device));
-        }
-        const box::MatchTargets targets =
-            box::MatchPriors(boxes, labels, priors, prior_config.variances);
-        const box::MultiBoxLossOutput loss = box::MultiBoxLoss(out.loc, out.conf, targets);
-        (loss.total / config.solver.accumulation_steps).backward();
-        stats.loss += loss.total.item<double>() / steps;
-        stats.loc += loss.loc.item<double>() / steps;
-        stats.conf += loss.conf.item<double>() / steps;
-        stats.conf_positive += loss.conf_positive / steps;
-        stats.conf_negative += loss.conf_negative / steps;
-        const double image_count = static_cast<double>(batch.boxes.size()) * steps;
-        stats.positives_per_image += static_cast<double>(loss.num_positives) / image_count;
-        const std::vector<double> per_level = PositivesPerLevel(targets.labels, level_ends);
-        for (size_t l = 0; l < per_level.size(); ++l)
-          stats.positives_per_level[l] += per_level[l] / image_count;
-      }
-      const double loss_sum = stats.loss;
-      const double grad_norm = GradientNorm(*detector);
-      if (!std::isfinite(loss_sum) || !std::isfinite(grad_norm)) {
-        // Paper Table A: without BN, large learning rates diverge; that is a result.
-        diverged = fmt::format(
-            "{} at iteration {} (lr {:.3g})",
-            std::isfinite(loss_sum) ? "non-finite gradient norm" : "non-finite loss", it + 1, lr);
-        curves.Append(stats, grad_norm, lr, /*diverged=*/true);
-        result["metrics"]["diverged_at_iteration"] = it + 1;
-        break;
-      }
-      optimizer.step();
-      curves.Append(stats, grad_norm, lr, /*diverged=*/false);
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      train_seconds += seconds;
-      progress.Update({it + 1, config.solver.iterations, stats.loss, stats.loc, stats.conf, lr,
-                       images_per_iteration / std::max(seconds, 1e-9)});
-
-      const bool last = it + 1 == config.solver.iterations;
-      interrupted = !last && (g_stop_requested != 0 || it + 1 == context.stop_after_iteration);
-      // Evaluate before checkpointing, so that the checkpoint's list of evaluations is
-      // complete; a stop request skips the evaluation (the resumed run makes it up).
-      if (!interrupted && evaluation_due(it + 1)) {
-        try {
-          evaluate_periodically(it + 1);
-        } catch (const EvaluationInterrupted&) {
-          interrupted = true;
-        }
-      }
-      if (interrupted || (config.checkpoint_interval > 0 &&
-                          ((it + 1) % config.checkpoint_interval == 0 || last))) {
-        checkpoint.state = {{"iteration", it + 1},
-                            {"loader", data.TrainLoaderState()},
-                            {"curves", curves.ToJson()},
-                            {"evaluations", evaluations},
-                            {"wall_time_s", wall_seconds()},
-                            {"train_seconds", train_seconds},
-                            {"config", comparable_config},
-                            {"config_hash", config_hash}};
-        SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
-      }
-      if (interrupted) break;
-    }
+    const TrainOutcome outcome = trainer.Run(start_iteration);
+    const bool interrupted = outcome == TrainOutcome::kStopped;
+    const std::string diverged = trainer.divergence();
+    if (outcome == TrainOutcome::kDiverged)
+      result["metrics"]["diverged_at_iteration"] = curves.loss.size();
     progress.Finish();
-    curves.WriteCsv(context.run_dir + "/curves.csv", level_ends.size());
+    curves.WriteCsv(context.run_dir + "/curves.csv", levels);
 
     json& metrics = result["metrics"];
     const int64_t done = static_cast<int64_t>(curves.loss.size());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "scratchdet/box/matcher.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/model/init.h"
 
@@ -93,6 +94,33 @@ SsdOutput SsdDetectorImpl::forward(const torch::Tensor& images) {
     output.maps.push_back({static_cast<int>(s.size(2)), static_cast<int>(s.size(3))});
   std::tie(output.loc, output.conf) = head_->forward(sources);
   return output;
+}
+
+DetectionLoss SsdDetectorImpl::Loss(const torch::Tensor& images,
+                                    const std::vector<torch::Tensor>& boxes,
+                                    const std::vector<torch::Tensor>& labels) {
+  const int height = static_cast<int>(images.size(2)), width = static_cast<int>(images.size(3));
+  const SsdOutput out = forward(images);
+  const torch::Tensor priors = Priors(height, width).to(images.device());
+  const box::MatchTargets targets = box::MatchPriors(boxes, labels, priors, prior_config_.variances);
+  DetectionLoss loss{box::MultiBoxLoss(out.loc, out.conf, targets), {}};
+  const std::vector<int64_t> level_ends =
+      box::PriorLevelEnds(prior_config_, FeatureMapSizes(height, width));
+  const torch::Tensor per_prior = (targets.labels > 0).sum(0).to(torch::kCPU);  // [P]
+  int64_t begin = 0;
+  for (int64_t end : level_ends) {
+    loss.positives_per_level.push_back(per_prior.slice(0, begin, end).sum().item<double>());
+    begin = end;
+  }
+  return loss;
+}
+
+std::vector<box::Detections> SsdDetectorImpl::Predict(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  const SsdOutput out = forward(images);
+  const torch::Tensor priors =
+      Priors(static_cast<int>(images.size(2)), static_cast<int>(images.size(3))).to(images.device());
+  return box::PostProcess(out.loc, out.conf, priors, prior_config_.variances);
 }
 
 torch::Tensor SsdDetectorImpl::Priors(int height, int width) {

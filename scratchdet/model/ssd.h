@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "scratchdet/box/multibox_loss.h"
+#include "scratchdet/box/postprocess.h"
 #include "scratchdet/box/prior_config.h"
 #include "scratchdet/box/priors.h"
 #include "scratchdet/model/backbone/backbone.h"
@@ -26,6 +28,14 @@ struct SsdOutput {
   std::vector<box::FeatureMapSize> maps;  // the six detection sources' real sizes
 };
 
+// The training loss of one batch (SsdDetectorImpl::Loss): the MultiBox terms and the
+// matching diagnostics of the README's result schema.
+struct DetectionLoss {
+  box::MultiBoxLossOutput terms;
+  // Positives in the batch on each prior level (sum over images), in level order.
+  std::vector<double> positives_per_level;
+};
+
 // Children "backbone", "extras", "head". Weights are initialised by BuildDetector (init.h).
 class SsdDetectorImpl : public torch::nn::Module {
  public:
@@ -33,6 +43,18 @@ class SsdDetectorImpl : public torch::nn::Module {
   explicit SsdDetectorImpl(const ModelConfig& config);
 
   SsdOutput forward(const torch::Tensor& images /*[B, 3, H, W]*/);
+
+  // The training loss of a batch: forward, priors matched to the ground truth (IoU 0.5, the
+  // paper's SSD matching), MultiBox loss with 3:1 hard negative mining (box/multibox_loss.h).
+  // images [B, 3, H, W] in the memory format the caller wants the convolutions to run in;
+  // boxes[i] [G_i, 4] normalised corners and labels[i] [G_i] (>= 1) on the images' device.
+  DetectionLoss Loss(const torch::Tensor& images, const std::vector<torch::Tensor>& boxes,
+                     const std::vector<torch::Tensor>& labels);
+
+  // Detections per image with the paper's post-processing (score > 0.01, NMS 0.45, top-k 400
+  // per class, 200 kept; box/postprocess.h), boxes normalised to the input. Runs without
+  // autograd; the caller chooses train/eval mode (evaluation wants eval()).
+  std::vector<box::Detections> Predict(const torch::Tensor& images /*[B, 3, H, W]*/);
 
   // Priors [P, 4] (cx, cy, w, h) normalised, CPU float, for an input of height x width, from
   // the feature-map sizes that input gives; cached per size.

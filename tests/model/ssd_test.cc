@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "scratchdet/box/matcher.h"
+#include "scratchdet/box/multibox_loss.h"
+#include "scratchdet/box/postprocess.h"
 #include "scratchdet/box/priors.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/model/layers.h"
@@ -186,6 +189,75 @@ TEST(SsdDetectorTest, MiniGeometryAt96IsTheSameForBothExtrasStyles) {
     for (int l = 0; l < 6; ++l) EXPECT_EQ(out.maps[l].height, expected[l]) << "level " << l;
     EXPECT_EQ(out.loc.size(1), 12 * 12 * 4 + 36 * 6 + 9 * 6 + 4 * 6 + 4 + 4);
   }
+}
+
+// The mini geometry (96 px, maps 12, 6, 3, 2, 1, 1) at a small width.
+SsdDetector MiniDetector() {
+  return BuildDetector(nlohmann::json{{"preset", "scratchdet300"},
+                                      {"extras_tail", "mmdet"},
+                                      {"prior_config", "ssd_mini96"},
+                                      {"width_multiplier", 0.25}},
+                       /*seed=*/5);
+}
+
+TEST(SsdDetectorTest, LossIsMatchingAndMultiBoxOnTheForwardWithPositivesPerLevel) {
+  SsdDetector model = MiniDetector();
+  model->eval();  // the same outputs for both forwards
+  torch::manual_seed(1);
+  const torch::Tensor images = torch::randn({2, 3, 96, 96});
+  // A large box (top levels), a small one (12x12 map) and an image with two boxes.
+  const std::vector<torch::Tensor> boxes = {
+      torch::tensor({{0.1f, 0.1f, 0.9f, 0.95f}}),
+      torch::tensor({{0.05f, 0.05f, 0.2f, 0.18f}, {0.5f, 0.4f, 0.8f, 0.9f}})};
+  const std::vector<torch::Tensor> labels = {torch::tensor({3}, torch::kInt64),
+                                             torch::tensor({1, 7}, torch::kInt64)};
+  const DetectionLoss loss = model->Loss(images, boxes, labels);
+
+  const SsdOutput out = model->forward(images);
+  const box::MatchTargets targets =
+      box::MatchPriors(boxes, labels, model->Priors(96, 96), model->prior_config().variances);
+  const box::MultiBoxLossOutput expected = box::MultiBoxLoss(out.loc, out.conf, targets);
+  EXPECT_TRUE(torch::equal(loss.terms.total, expected.total));
+  EXPECT_TRUE(torch::equal(loss.terms.loc, expected.loc));
+  EXPECT_TRUE(torch::equal(loss.terms.conf, expected.conf));
+  EXPECT_EQ(loss.terms.num_positives, expected.num_positives);
+  EXPECT_GE(loss.terms.num_positives, 3);  // every object gets at least its best prior
+
+  // Per level: the positives of each level's prior range, summing to all positives.
+  ASSERT_EQ(loss.positives_per_level.size(), 6u);
+  const std::vector<int64_t> ends =
+      box::PriorLevelEnds(model->prior_config(), model->FeatureMapSizes(96, 96));
+  double sum = 0;
+  int64_t begin = 0;
+  for (size_t l = 0; l < ends.size(); ++l) {
+    const double positives =
+        (targets.labels.slice(1, begin, ends[l]) > 0).sum().item<double>();
+    EXPECT_EQ(loss.positives_per_level[l], positives) << "level " << l;
+    sum += positives;
+    begin = ends[l];
+  }
+  EXPECT_EQ(sum, static_cast<double>(loss.terms.num_positives));
+  EXPECT_GT(loss.positives_per_level[0], 0.0);  // the small box lives on the 12x12 map
+}
+
+TEST(SsdDetectorTest, PredictIsThePapersPostProcessingOfTheForward) {
+  SsdDetector model = MiniDetector();
+  model->eval();
+  torch::manual_seed(2);
+  const torch::Tensor images = torch::randn({2, 3, 96, 96});
+  const std::vector<box::Detections> predicted = model->Predict(images);
+  torch::NoGradGuard no_grad;
+  const SsdOutput out = model->forward(images);
+  const std::vector<box::Detections> expected =
+      box::PostProcess(out.loc, out.conf, model->Priors(96, 96), model->prior_config().variances);
+  ASSERT_EQ(predicted.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(torch::equal(predicted[i].boxes, expected[i].boxes));
+    EXPECT_TRUE(torch::equal(predicted[i].scores, expected[i].scores));
+    EXPECT_TRUE(torch::equal(predicted[i].labels, expected[i].labels));
+    EXPECT_FALSE(predicted[i].scores.requires_grad());
+  }
+  EXPECT_GT(predicted[0].scores.numel(), 0);  // an untrained model scores above 0.01
 }
 
 TEST(SsdDetectorTest, ForwardBackwardGivesFiniteGradientsEverywhere) {
