@@ -12,6 +12,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
+#include "scratchdet/core/results_layout.h"
 #include "scratchdet/core/strings.h"
 #include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
@@ -74,20 +75,18 @@ json ResolveConfig(const Experiment& e, const ExperimentRequest& r, int64_t seed
 
 std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
   const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
-  const std::string table = AsciiLower(e.table);
   // A run whose --set overrides change the comparable config is a variant of the
   // experiment: it gets a directory of its own, named by its config hash, so that two
   // configs never share one (and the report's tables hold the experiments' own configs).
-  std::string name = e.name;
+  std::string variant_hash;
   if (!r.overrides.empty()) {
     ExperimentRequest plain = r;
     plain.overrides.clear();
     const json wanted = ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, r, seed))));
     if (wanted != ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, plain, seed)))))
-      name += "@" + ConfigHash(wanted).substr(0, 8);
+      variant_hash = ConfigHash(wanted);
   }
-  // Lower case like the Bazel packages: results/mini/table_a/<name>/seed0.
-  return fmt::format("{}/{}/table_{}/{}/seed{}", root, r.profile, table, name, seed);
+  return RunDirectoryPath(root, r.profile, e.table, e.name, seed, variant_hash);
 }
 
 namespace {

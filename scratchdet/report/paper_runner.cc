@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/results_layout.h"
 #include "scratchdet/core/strings.h"
 #include "scratchdet/engine/exit_code.h"
 #include "scratchdet/report/result_file.h"
@@ -62,19 +63,14 @@ std::vector<ExperimentTarget> ListExperimentTargets(const std::string& experimen
 
 bool IsRunDone(const std::string& results_root, const std::string& profile,
                const ExperimentTarget& target, int64_t seed) {
-  // The trainer names the folder table_<table> with the table as written in the experiment
-  // ("table_A"); accept the lower-case spelling of the experiments/ packages too.
-  for (const std::string& table : {target.table, AsciiLower(target.table)}) {
-    const std::string path = fmt::format("{}/{}/table_{}/{}/seed{}/result.json", results_root,
-                                         profile, table, target.name, seed);
-    if (!fs::exists(path)) continue;
-    try {
-      const RunResult run = LoadRunResult(path);
-      if (run.profile == profile && run.seed == seed && run.experiment == target.name &&
-          run.state != RunState::kFailed)
-        return true;
-    } catch (const Error&) {
-    }
+  const std::string path =
+      RunDirectoryPath(results_root, profile, target.table, target.name, seed) + "/result.json";
+  if (!fs::exists(path)) return false;
+  try {
+    const RunResult run = LoadRunResult(path);
+    return run.profile == profile && run.seed == seed && run.experiment == target.name &&
+           run.state != RunState::kFailed;
+  } catch (const Error&) {
   }
   return false;
 }

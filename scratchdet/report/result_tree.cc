@@ -7,40 +7,13 @@
 #include <tuple>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/results_layout.h"
 #include "scratchdet/core/strings.h"
 
 namespace scratchdet::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-// What the layout <profile>/table_<t>/<experiment>/seed<k>/result.json says about a file.
-struct PathLayout {
-  std::string profile;
-  std::string table;
-  std::string experiment;
-  int64_t seed = 0;
-};
-
-std::optional<PathLayout> ParseLayout(const fs::path& relative) {
-  std::vector<std::string> parts;
-  for (const auto& part : relative) parts.push_back(part.string());
-  if (parts.size() < 5) return std::nullopt;
-  const size_t n = parts.size();
-  const std::string& table_dir = parts[n - 4];
-  const std::string& seed_dir = parts[n - 2];
-  if (table_dir.rfind("table_", 0) != 0 || table_dir.size() <= 6) return std::nullopt;
-  if (seed_dir.rfind("seed", 0) != 0 || seed_dir.size() <= 4) return std::nullopt;
-  const std::string digits = seed_dir.substr(4);
-  if (!std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
-  PathLayout layout;
-  layout.profile = parts[n - 5];
-  layout.table = table_dir.substr(6);
-  layout.table = AsciiUpper(layout.table);
-  layout.experiment = parts[n - 3];
-  layout.seed = std::stoll(digits);
-  return layout;
-}
 
 }  // namespace
 
@@ -56,8 +29,8 @@ ResultTree ScanResults(const std::string& root, const std::string& profile) {
   }
   // Files in the layout first, so that a stray copy elsewhere is the one called a duplicate.
   std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
-    const bool la = ParseLayout(fs::relative(a, root)).has_value();
-    const bool lb = ParseLayout(fs::relative(b, root)).has_value();
+    const bool la = ParseRunLocation(fs::relative(a, root)).has_value();
+    const bool lb = ParseRunLocation(fs::relative(b, root)).has_value();
     return la != lb ? la : a < b;
   });
 
@@ -65,11 +38,11 @@ ResultTree ScanResults(const std::string& root, const std::string& profile) {
   std::set<std::tuple<std::string, std::string, int64_t>> seen;
   for (const fs::path& file : files) {
     const std::string path = file.string();
-    const std::optional<PathLayout> layout = ParseLayout(fs::relative(file, root));
+    const std::optional<RunLocation> layout = ParseRunLocation(fs::relative(file, root));
     if (layout && layout->profile != profile) continue;
     // <experiment>@<config hash>: a run with --set overrides (engine RunDirectory). The
     // tables hold the experiments' own configs, so variants are not read.
-    if (layout && layout->experiment.find('@') != std::string::npos) continue;
+    if (layout && layout->variant) continue;
     RunResult run;
     try {
       run = LoadRunResult(path);

@@ -11,6 +11,7 @@
 
 #include "scratchdet/box/iou.h"
 #include "scratchdet/box/postprocess.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::box {
 namespace {
@@ -37,8 +38,7 @@ std::vector<double> ReadNumbers(const std::string& path) {
 class TorchvisionCrossCheck : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    dir_ = tmp ? tmp : "/tmp";
+    dir_ = ::scratchdet::testing::TempDir();
     torch::manual_seed(11);
     // Clustered boxes so that many pairs overlap; a few degenerate ones (zero width).
     const torch::Tensor centre = torch::rand({300, 2}) * 0.4 + 0.3;

@@ -9,9 +9,13 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "tests/cli/command_runner.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::cli {
 namespace {
+
+using ::scratchdet::testing::FreshDir;
+using ::scratchdet::testing::WriteText;
 
 namespace fs = std::filesystem;
 
@@ -29,13 +33,6 @@ std::vector<std::string> ExampleArgs() {
           kExample + "/classes.txt"};
 }
 
-std::string TempDir(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const fs::path path = fs::path(dir != nullptr ? dir : "/tmp") / name;
-  fs::remove_all(path);
-  fs::create_directories(path);
-  return path.string();
-}
 
 // The line of `out` that starts with `prefix` followed by a space, or "" if none.
 std::string Line(const std::string& out, const std::string& prefix) {
@@ -45,9 +42,7 @@ std::string Line(const std::string& out, const std::string& prefix) {
   return "";
 }
 
-void Write(const std::string& path, const std::string& contents) {
-  std::ofstream(path) << contents;
-}
+void Write(const std::string& path, const std::string& contents) { WriteText(path, contents); }
 
 // The example worked by hand (IoUs with +1 pixel widths):
 //
@@ -71,7 +66,7 @@ void Write(const std::string& path, const std::string& contents) {
 // mAP VOC07 = (17/22 + 2/3 + 0) / 3 = 95/198; area = (3/4 + 2/3 + 0) / 3 = 17/36;
 // VOC07 at IoU 0.7 = (17/22 + 3/11 + 0) / 3 = 23/66.
 TEST(VocEvalCommandTest, ExampleMatchesHandComputedMap) {
-  const std::string json_path = TempDir("example") + "/result.json";
+  const std::string json_path = FreshDir("example") + "/result.json";
   std::vector<std::string> args = ExampleArgs();
   args.insert(args.end(), {"--json", json_path});
   const CommandOutput run = RunCommand(args);
@@ -99,7 +94,7 @@ TEST(VocEvalCommandTest, ExampleMatchesHandComputedMap) {
 }
 
 TEST(VocEvalCommandTest, ExampleAreaMetricAndIouThreshold) {
-  const std::string dir = TempDir("options");
+  const std::string dir = FreshDir("options");
   std::vector<std::string> area = ExampleArgs();
   area.insert(area.end(), {"--metric", "area", "--json", dir + "/area.json"});
   ASSERT_EQ(RunCommand(area).status, 0);
@@ -138,7 +133,7 @@ TEST(VocEvalCommandTest, ClassesAsCommaList) {
 struct Scratch {
   std::string dir, annotations, imageset, pattern, classes;
   explicit Scratch(const std::string& name) {
-    dir = TempDir(name);
+    dir = FreshDir(name);
     fs::copy(kExample, dir, fs::copy_options::recursive);
     annotations = dir + "/Annotations";
     imageset = dir + "/ImageSets/test.txt";

@@ -11,6 +11,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/data/coco_dataset.h"
 #include "scratchdet/data/voc_dataset.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::data {
 namespace {
@@ -18,8 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  fs::path dir = fs::path(base ? base : "/tmp") / name;
+  fs::path dir = fs::path(::scratchdet::testing::TempDir()) / name;
   fs::remove_all(dir);
   return dir;
 }

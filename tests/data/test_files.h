@@ -8,19 +8,16 @@
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 
+#include "tests/testing/temp_files.h"
+
 namespace scratchdet::data::testing {
 
 inline std::filesystem::path FreshDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::filesystem::path dir = std::filesystem::path(base ? base : "/tmp") / name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  return ::scratchdet::testing::FreshDir(name);
 }
 
 inline void WriteFile(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
+  ::scratchdet::testing::WriteText(path.string(), text);
 }
 
 inline void WriteJpeg(const std::filesystem::path& path, int width, int height) {

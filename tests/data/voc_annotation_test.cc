@@ -105,8 +105,7 @@ TEST(VocAnnotationTest, NoObjectsIsValid) {
 }
 
 TEST(VocAnnotationTest, UnreadableFile) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  ExpectError(std::string(dir != nullptr ? dir : "/tmp") + "/does_not_exist.xml", {"cannot read"});
+  ExpectError(::scratchdet::testing::TempDir() + "/does_not_exist.xml", {"cannot read"});
 }
 
 TEST(VocAnnotationTest, MalformedXmlGivesOffset) {

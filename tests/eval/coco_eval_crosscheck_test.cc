@@ -11,6 +11,7 @@
 
 #include "scratchdet/eval/coco_eval.h"
 #include "scratchdet/eval/coco_json.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::eval {
 namespace {
@@ -84,8 +85,7 @@ Files RandomFiles(uint32_t seed, const std::string& dir) {
 }
 
 TEST(CocoEvalCrossCheckTest, MatchesNumpyReimplementationOfPycocotools) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = tmp != nullptr ? tmp : "/tmp";
+  const std::string dir = ::scratchdet::testing::TempDir();
   int defined_small = 0, crowd_seen = 0;
   for (uint32_t seed = 1; seed <= 12; ++seed) {
     const Files files = RandomFiles(seed, dir);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "scratchdet/eval/voc_eval.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::eval {
 namespace {
@@ -108,8 +109,7 @@ TEST(VocEvalCrossCheckTest, MatchesNumpyReference) {
                                {"plus_one", o.plus_one},
                                {"iou", o.iou_threshold}});
 
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = tmp != nullptr ? tmp : "/tmp";
+  const std::string dir = ::scratchdet::testing::TempDir();
   const std::string in_path = dir + "/voc_reference_in.json";
   const std::string out_path = dir + "/voc_reference_out.json";
   std::ofstream(in_path) << spec.dump();

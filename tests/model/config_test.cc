@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::model {
 namespace {
@@ -112,11 +113,11 @@ TEST(ModelConfigTest, ReadModelConfigArgumentAcceptsPresetFileAndInlineJson) {
   EXPECT_EQ(ReadModelConfigArgument("scratchdet300"), nlohmann::json("scratchdet300"));
   EXPECT_EQ(ReadModelConfigArgument(R"({"backbone": "resnet18"})"),
             nlohmann::json({{"backbone", "resnet18"}}));
-  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/model.json";
+  const std::string path = ::scratchdet::testing::TempDir() + "/model.json";
   std::ofstream(path) << R"({"preset": "ssd300_vgg16", "num_classes": 3})";
   EXPECT_EQ(ParseModelConfig(ReadModelConfigArgument(path)).num_classes, 3);
 
-  const std::string bad_path = std::string(std::getenv("TEST_TMPDIR")) + "/bad.json";
+  const std::string bad_path = ::scratchdet::testing::TempDir() + "/bad.json";
   std::ofstream(bad_path) << "{oops";
   EXPECT_NE(ErrorOf([&] { ReadModelConfigArgument(bad_path); }).find("bad.json: not valid JSON"),
             std::string::npos);

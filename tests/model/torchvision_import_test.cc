@@ -16,14 +16,14 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/model/mac_counter.h"
 #include "scratchdet/model/ssd.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::model {
 namespace {
 
 std::string ReferenceDir() {
   static const std::string dir = [] {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string d = std::string(tmp ? tmp : "/tmp") + "/torchvision_reference";
+    const std::string d = ::scratchdet::testing::TempDir() + "/torchvision_reference";
     const std::string command =
         "mkdir -p " + d + " && /usr/bin/python3 tests/model/torchvision_reference.py " + d;
     if (std::system(command.c_str()) != 0) ADD_FAILURE() << "failed: " << command;

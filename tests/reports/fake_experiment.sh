@@ -24,7 +24,7 @@ table="${table^^}"
 name="${label##*:}"
 [ "$name" = "will_fail" ] && exit 3
 for seed in ${seeds//,/ }; do
-  dir="$out/$profile/table_$table/$name/seed$seed"
+  dir="$out/$profile/table_${table,,}/$name/seed$seed"
   mkdir -p "$dir"
   cat > "$dir/result.json" <<JSON
 {"schema_version": 1, "experiment": {"name": "$name", "table": "$table", "row": "$name"},

@@ -65,7 +65,7 @@ struct Fixture {
     put("nobn_lr0.001", 2, "running");
     // bn_head: seed 0 diverged (a result: done); seed 1 truncated (to run again).
     put("bn_head_lr0.001", 0, "diverged");
-    WriteText(results + "/mini/table_A/bn_head_lr0.001/seed1/result.json", "{\"schema_ver");
+    WriteText(results + "/mini/table_a/bn_head_lr0.001/seed1/result.json", "{\"schema_ver");
     // Another profile's results do not count for mini.
     FixtureRun paper{"paper", "C", "resnet18", 0, "ok", 0.7, ""};
     WriteResult(results, paper, MakeResult(paper));
@@ -133,7 +133,7 @@ TEST(PaperRunnerTest, RunsTheMissingOnesAgainstAFakeExperiment) {
             "//experiments/table_a:nobn_lr0.001 mini 1,2\n"
             "//experiments/table_c:resnet18 mini 0,1,2\n"
             "//experiments/table_c:will_fail mini 0,1,2\n");
-  EXPECT_TRUE(fs::exists(f.results + "/mini/table_C/resnet18/seed2/result.json"));
+  EXPECT_TRUE(fs::exists(f.results + "/mini/table_c/resnet18/seed2/result.json"));
   // A second pass finds everything done except the experiment that fails.
   fs::remove(f.log);
   const RunnerOutcome again = RunMissingExperiments(f.Options(), log);

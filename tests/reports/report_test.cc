@@ -188,7 +188,7 @@ TEST_F(ReportTest, MeanStdAndDeltaWorkedByHand) {
             "")
       << a;
   // Links to the run folders, relative to the report folder.
-  EXPECT_NE(LineWith(a, "[seed0](../table_A/nobn_lr0.001/seed0/) [seed1]"), "") << a;
+  EXPECT_NE(LineWith(a, "[seed0](../table_a/nobn_lr0.001/seed0/) [seed1]"), "") << a;
   // 58, 60, 62 against 71.0.
   EXPECT_NE(LineWith(a, "| bn_head_lr0.001 | 71.0 | 60.0 ± 2.0 (n=3) | -11.0 |"), "") << a;
   // n=1: no std; n/r paper value has no difference.
@@ -208,7 +208,7 @@ TEST_F(ReportTest, DivergedAndFailedRunsAreNeverShownAsNumbers) {
   EXPECT_NE(diverged.find("| 78.7 | diverged (2/2) | — | diverged (2/2) |"), std::string::npos)
       << diverged;
   EXPECT_EQ(diverged.find("| 0.0"), std::string::npos) << diverged;
-  EXPECT_NE(diverged.find("[seed1 (diverged)](../table_A/bn_both_lr0.05/seed1/)"),
+  EXPECT_NE(diverged.find("[seed1 (diverged)](../table_a/bn_both_lr0.05/seed1/)"),
             std::string::npos);
   EXPECT_NE(LineWith(a, "bn_both_lr0.05 seed0: diverged — non-finite loss at iteration 37"), "");
   const std::string failed = LineWith(a, "| nobn_lr0.05 |");

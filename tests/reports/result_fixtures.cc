@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "scratchdet/core/results_layout.h"
+
 namespace scratchdet::report::testing {
 
 namespace fs = std::filesystem;
@@ -42,27 +44,15 @@ json MakeResult(const FixtureRun& run) {
 }
 
 std::string ResultPath(const std::string& root, const FixtureRun& run) {
-  // As the trainer names it (scratchdet/engine/experiment.cc RunDirectory): table_A.
-  return root + "/" + run.profile + "/table_" + run.table + "/" + run.experiment + "/seed" +
-         std::to_string(run.seed) + "/result.json";
+  // As the trainer names it (core/results_layout.h).
+  return RunDirectoryPath(root, run.profile, run.table, run.experiment, run.seed) +
+         "/result.json";
 }
 
-std::string WriteText(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-  return path;
-}
 
 std::string WriteResult(const std::string& root, const FixtureRun& run, const json& result) {
   return WriteText(ResultPath(root, run), result.dump(1));
 }
 
-std::string FreshDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const fs::path dir = fs::path(tmp ? tmp : "/tmp") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
 
 }  // namespace scratchdet::report::testing

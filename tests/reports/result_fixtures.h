@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/testing/temp_files.h"
+
 namespace scratchdet::report::testing {
 
 struct FixtureRun {
@@ -22,15 +24,14 @@ struct FixtureRun {
 // classes, sampled curves, PR curves for two classes).
 nlohmann::json MakeResult(const FixtureRun& run);
 
-// <root>/<profile>/table_<T>/<experiment>/seed<k>/result.json (T as given, e.g. "A").
+// <root>/<profile>/table_<t>/<experiment>/seed<k>/result.json (core/results_layout.h).
 std::string ResultPath(const std::string& root, const FixtureRun& run);
 
 // Writes `result` (or raw `text`) at ResultPath(root, run), creating folders.
 std::string WriteResult(const std::string& root, const FixtureRun& run,
                         const nlohmann::json& result);
-std::string WriteText(const std::string& path, const std::string& text);
-
-// A fresh empty folder under $TEST_TMPDIR.
-std::string FreshDir(const std::string& name);
+// A fresh empty folder under $TEST_TMPDIR, and raw text at a path (tests/testing).
+using ::scratchdet::testing::FreshDir;
+using ::scratchdet::testing::WriteText;
 
 }  // namespace scratchdet::report::testing
