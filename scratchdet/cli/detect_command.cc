@@ -13,6 +13,7 @@
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/strings.h"
 #include "scratchdet/data/dataset.h"
+#include "scratchdet/engine/draw_detections.h"
 #include "scratchdet/engine/inference.h"
 
 namespace scratchdet::cli {

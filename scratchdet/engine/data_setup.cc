@@ -170,10 +170,4 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
   return setup;
 }
 
-json ResolveModelConfig(const TrainConfig& config, int num_classes) {
-  json model = ModelConfigJson(config);
-  model["num_classes"] = num_classes;
-  return model;
-}
-
 }  // namespace scratchdet::engine

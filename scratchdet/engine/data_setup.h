@@ -43,8 +43,4 @@ std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::str
 DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root,
                     bool with_train = true);
 
-// The model config of a run: config.model (preset name or object) with config.model_overrides
-// merged in, and num_classes from the data.
-nlohmann::json ResolveModelConfig(const TrainConfig& config, int num_classes);
-
 }  // namespace scratchdet::engine

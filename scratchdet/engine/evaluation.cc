@@ -12,7 +12,7 @@
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/data/loader.h"
 #include "scratchdet/data/pixel_convention.h"
-#include "scratchdet/engine/inference.h"
+#include "scratchdet/engine/image_detections.h"
 #include "scratchdet/eval/coco_eval.h"
 #include "scratchdet/eval/voc_eval.h"
 

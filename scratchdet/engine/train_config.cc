@@ -178,6 +178,12 @@ json ModelConfigJson(const TrainConfig& config) {
   return model;
 }
 
+json ResolveModelConfig(const TrainConfig& config, int num_classes) {
+  json model = ModelConfigJson(config);
+  model["num_classes"] = num_classes;
+  return model;
+}
+
 TrainConfig ParseTrainConfig(const json& j) {
   TrainConfig c;
   {

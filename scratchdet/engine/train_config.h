@@ -101,6 +101,10 @@ struct TrainConfig {
 // of model::ParseModelConfig (num_classes still the model default).
 nlohmann::json ModelConfigJson(const TrainConfig& config);
 
+// The model config of a run: ModelConfigJson with num_classes from the data (the data decide
+// the classes: the shapes classes, a VOC class list, a COCO file's categories).
+nlohmann::json ResolveModelConfig(const TrainConfig& config, int num_classes);
+
 // Parses and validates; throws scratchdet::Error naming the key path on a bad or unknown key.
 TrainConfig ParseTrainConfig(const nlohmann::json& json);
 nlohmann::json ToJson(const TrainConfig& config);

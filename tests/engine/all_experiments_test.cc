@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "scratchdet/box/priors.h"
@@ -13,6 +14,7 @@
 #include "scratchdet/engine/experiment.h"
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
+#include "scratchdet/report/paper_catalogue.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -76,6 +78,34 @@ TEST(AllExperimentsTest, AnyModelKeyCanBeOverriddenAndTyposAreCaughtAtResolution
   EXPECT_THROW(ParseTrainConfig(ResolveConfig(experiment, request, 0)), Error);
   request.overrides = {"model_overrides.prior_config=nope"};
   EXPECT_THROW(ParseTrainConfig(ResolveConfig(experiment, request, 0)), Error);
+}
+
+// The paper's reference numbers are written once, in the experiment JSONs: the report's
+// catalogue (report/paper_catalogue.cc) must hold the same number for every row, and every
+// catalogue row must be an experiment.
+TEST(AllExperimentsTest, TheReportCataloguesPaperValuesAreTheExperimentsOwn) {
+  std::map<std::pair<std::string, std::string>, nlohmann::json> paper_values;
+  for (const std::string& file : ExperimentFiles()) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const Experiment e = ParseExperiment(text.str());
+    paper_values[{e.table, e.name}] = e.paper_value;
+  }
+  size_t rows = 0;
+  for (const report::PaperTable& table : report::PaperTables()) {
+    for (const report::CatalogueRow& row : table.rows) {
+      SCOPED_TRACE(table.id + "/" + row.experiment);
+      ++rows;
+      const auto found = paper_values.find({table.id, row.experiment});
+      ASSERT_NE(found, paper_values.end()) << "catalogue row without an experiment JSON";
+      if (row.paper_value)
+        EXPECT_EQ(found->second, nlohmann::json(*row.paper_value));
+      else
+        EXPECT_EQ(found->second, "n/r");
+    }
+  }
+  EXPECT_EQ(rows, paper_values.size()) << "experiment JSONs missing from the catalogue";
 }
 
 }  // namespace
