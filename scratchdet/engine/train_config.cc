@@ -280,108 +280,32 @@ json ToJson(const TrainConfig& c) {
           {"curve_points", c.curve_points}};
 }
 
-std::vector<std::string> ProfileNames() { return {"paper", "mini", "smoke", "ci"}; }
+// The profiles' JSON files (experiments/profiles/*.json), linked in by the genrule
+// //experiments/profiles:profiles_embed as (name, text) in the order paper, mini, smoke, ci.
+const std::vector<std::pair<const char*, const char*>>& ProfileFiles();
+
+std::vector<std::string> ProfileNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, text] : ProfileFiles()) names.push_back(name);
+  return names;
+}
 
 json ProfileDefaults(const std::string& profile) {
-  json base = ToJson(TrainConfig{});
-  base["threads"] = 0;
-  if (profile == "paper") {
-    // paper.md "Training recipe": VOC07+12 trainval, batch 128 = 32 x 4 accumulation,
-    // 100k iterations, x0.1 at 40k/75k/90k, 500-iteration warmup from lr/3, VOC07 11-point.
-    base["data"]["format"] = "voc";
-    base["data"]["train"] = "voc07_trainval+voc12_trainval";
-    base["data"]["test"] = "voc07_test";
-    // ImageNet-scale classification pretraining needs an ImageFolder tree or torchvision
-    // weights: set pretrain.source/path (README, "Pretrained vs scratch").
-    base["pretrain"]["source"] = "imagefolder";
-    base["pretrain"]["iterations"] = 100000;
-    base["pretrain"]["batch_size"] = 128;
-    base["pretrain"]["input_size"] = 224;
-    base["eval"]["interval"] = 10000;
-    base["workers"] = 4;
-    base["checkpoint_interval"] = 5000;
-    return base;
-  }
-  if (profile == "mini") {
-    // A scaled-down SSD300 on the shapes benchmark (docs/mini.md has every measurement behind
-    // these values). 96 px input, width 0.25: the finest source has SSD300's stride 8 (maps
-    // 12,6,3,2,1,1 with the size-keeping mmdet tail) and the `ssd_mini96` priors keep
-    // SSD300's prior size per grid cell (30 px = 3.75 cells at level 0), so objects of
-    // 0.25-0.9 of the side (24-86 px, the absolute size of VOC's small-to-medium objects at
-    // 300 px) are covered as SSD300 covers VOC: `scratchdet match-stats` measures 98 % of
-    // the objects with a prior of IoU >= 0.5 and 9.6 positives per object (SSD300: 100 %,
-    // 12.3 on the same layout at 300 px). Learning rates are the paper's, unscaled (README,
-    // "Profiles": the loss is a per-positive mean; linear scaling measured 4x worse). Batch 8:
-    // at this size a step costs the same per image at batch 8 or 16 (about 125 img/s), and
-    // the run is limited by updates, not by data (training-set mAP = test mAP), so twice the
-    // steps in the same 10 minutes lifted mAP from 50.3 to 59.2 % (seed 0, docs/mini.md).
-    // 7600 iterations (about 570 s at the 107 img/s this shared machine gave at its slowest;
-    // 8000 took 602 s) with x0.1 at 82 % and 93 % (the plateau lasts about 3000 iterations of
-    // batch 8; earlier drops stop the climb).
-    base["input_size"] = 96;
-    base["model_overrides"] = {{"width_multiplier", 0.25},
-                               {"extras_tail", "mmdet"},
-                               {"prior_config", "ssd_mini96"}};
-    base["data"]["shapes"].update({{"train_images", 2000},
-                                   {"test_images", 200},
-                                   {"image_size", 120},
-                                   {"min_size", 0.25},
-                                   {"max_size", 0.9},
-                                   {"max_objects", 4}});
-    base["solver"]["batch_size"] = 8;
-    base["solver"]["accumulation_steps"] = 1;
-    base["solver"]["iterations"] = 7600;
-    base["solver"]["warmup_iterations"] = 100;
-    base["solver"]["steps"] = {6200, 7050};
-    base["eval"]["interval"] = 2000;     // the learning curve; 200 images in about 2 s
-    base["checkpoint_interval"] = 1000;  // Ctrl-C/SIGTERM also checkpoint (README, "Resuming")
-    base["log_interval"] = 10;
-    base["pretrain"]["iterations"] = 300;
-    return base;
-  }
-  if (profile == "smoke") {
-    base["input_size"] = 64;
-    base["model_overrides"] = {{"width_multiplier", 0.125}, {"extras_tail", "released"}};
-    base["data"]["shapes"].update(
-        {{"train_images", 32}, {"test_images", 16}, {"image_size", 96}});
-    base["solver"]["batch_size"] = 4;
-    base["solver"]["accumulation_steps"] = 1;
-    base["solver"]["iterations"] = 8;
-    base["solver"]["warmup_iterations"] = 2;
-    base["solver"]["steps"] = {6};
-    base["checkpoint_interval"] = 4;
-    base["log_interval"] = 2;
-    base["workers"] = 1;
-    base["pretrain"]["iterations"] = 4;
-    base["pretrain"]["batch_size"] = 8;
-    base["pretrain"]["input_size"] = 32;
-    return base;
-  }
-  if (profile == "ci") {
-    // The CI regression profile (README, "CI regression of mAP"): about two minutes per run.
-    // The detector must fit 32 shapes images without augmentation and is evaluated on those
-    // same images, so the number is high and stable across seeds: it catches a broken loss,
-    // matcher, coder, head order, BN or data pipeline, not small generalisation changes.
-    // Experiments pin their ci learning rate (lr 0.05 at batch 8 and 300 iterations was
-    // measured unstable: 61.7 / 17.0 / 11.0 % over seeds 0-2).
-    base["input_size"] = 128;
-    base["model_overrides"] = {{"width_multiplier", 0.25}, {"extras_tail", "released"}};
-    base["data"]["shapes"].update(
-        {{"train_images", 32}, {"test_images", 8}, {"image_size", 160}});
-    base["data"]["test"] = "trainval";
-    base["data"]["augment"] = false;
-    base["solver"]["batch_size"] = 8;
-    base["solver"]["accumulation_steps"] = 1;
-    base["solver"]["iterations"] = 300;
-    base["solver"]["warmup_iterations"] = 20;
-    base["solver"]["steps"] = {250};
-    base["checkpoint_interval"] = 0;
-    base["log_interval"] = 50;
-    base["workers"] = 1;
-    base["pretrain"]["iterations"] = 60;
-    base["pretrain"]["batch_size"] = 16;
-    base["pretrain"]["input_size"] = 48;
-    return base;
+  for (const auto& [name, text] : ProfileFiles()) {
+    if (profile != name) continue;
+    const std::string where = fmt::format("experiments/profiles/{}.json", name);
+    json file;
+    try {
+      file = json::parse(text);
+    } catch (const json::parse_error& e) {
+      Fail("{}: not valid JSON: {}", where, e.what());
+    }
+    if (!file.is_object() || !file.contains("config"))
+      Fail("{}: expected {{\"name\", \"description\", \"config\"}}", where);
+    // The built-in defaults (TrainConfig{}), with the thread count left to the machine.
+    json base = ToJson(TrainConfig{});
+    base["threads"] = 0;
+    return MergeConfig(base, file.at("config"), where + " config");
   }
   Fail("unknown profile '{}' (known: {})", profile, fmt::join(ProfileNames(), ", "));
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 #include "scratchdet/core/error.h"
 
 namespace scratchdet::engine {
@@ -43,6 +47,29 @@ TEST(TrainConfigTest, ProfilesParseAndRoundTrip) {
   const TrainConfig ci = ParseTrainConfig(ProfileDefaults("ci"));
   EXPECT_EQ(ci.data.shapes.min_size, 0.04);
   EXPECT_EQ(ci.data.shapes.max_objects, 6);
+}
+
+// Profiles are data: experiments/profiles/<name>.json, linked into the binaries. Every file
+// there is a profile, named as its file, holding a description and a config patch.
+TEST(TrainConfigTest, ProfilesAreTheJsonFilesBesideTheExperiments) {
+  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{"paper", "mini", "smoke", "ci"}));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator("experiments/profiles")) {
+    if (entry.path().extension() != ".json") continue;
+    files.push_back(entry.path().stem().string());
+    std::ifstream in(entry.path());
+    const json file = json::parse(in);
+    EXPECT_EQ(file.at("name"), entry.path().stem().string());
+    EXPECT_TRUE(file.at("description").is_string());
+    EXPECT_EQ(file.size(), 3u) << entry.path() << ": only name, description, config";
+    // The linked profile is the file's patch over the built-in defaults.
+    json expected = ToJson(TrainConfig{});
+    expected["threads"] = 0;
+    expected = MergeConfig(expected, file.at("config"), "test");
+    EXPECT_EQ(ProfileDefaults(file.at("name")), expected) << entry.path();
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"ci", "mini", "paper", "smoke"}));
 }
 
 TEST(TrainConfigTest, BadValuesNameTheKey) {
