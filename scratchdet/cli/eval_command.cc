@@ -7,6 +7,7 @@
 #include "scratchdet/cli/command.h"
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/json_text.h"
+#include "scratchdet/engine/config_flags.h"
 #include "scratchdet/engine/data_setup.h"
 #include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/inference.h"
@@ -17,7 +18,7 @@ namespace {
 
 struct EvalArgs {
   std::string run_dir;
-  std::vector<std::string> overrides;
+  engine::ConfigFlags flags;  // --set only: the run's config is the base
   std::string device = "cpu";
   std::string json_out;
 };
@@ -25,10 +26,8 @@ struct EvalArgs {
 int RunEval(const EvalArgs& args) {
   const torch::Device device(args.device);
   engine::LoadedRun run = engine::LoadRun(args.run_dir, device);
-  nlohmann::json config = engine::ToJson(run.config);
-  for (const std::string& assignment : args.overrides)
-    config = engine::MergeConfig(config, engine::OverridePatch(assignment), "--set");
-  const engine::TrainConfig parsed = engine::ParseTrainConfig(config);
+  const engine::TrainConfig parsed =
+      engine::ParseTrainConfig(engine::ApplyCommandLine(engine::ToJson(run.config), args.flags));
   const engine::DataSetup data = engine::SetUpData(parsed, "", /*with_train=*/false);
   const nlohmann::json metrics = engine::EvaluateDetector(*run.detector, data, parsed, device);
   fmt::print("{}", engine::FormatMetricsTable(metrics));
@@ -42,7 +41,7 @@ const CommandRegistrar kRegistrar(
       auto args = std::make_shared<EvalArgs>();
       app.add_option("--run", args->run_dir, "run directory written by train/experiments")
           ->required();
-      app.add_option("--set", args->overrides, "override a config value, e.g. data.test=val");
+      app.add_option("--set", args->flags.overrides, "override a config value, e.g. data.test=val");
       app.add_option("--device", args->device, "cpu | cuda | cuda:N")->capture_default_str();
       app.add_option("--json", args->json_out, "write the metrics JSON here");
       return [args] { return RunEval(*args); };

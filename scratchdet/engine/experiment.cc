@@ -59,18 +59,11 @@ std::string DefaultResultsRoot() { return SourceDirectory() + "/results"; }
 }  // namespace
 
 json ResolveConfig(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
-  json config = ProfileDefaults(r.profile);
-  config = MergeConfig(config, e.config, "experiment '" + e.name + "' config");
+  std::vector<ConfigLayer> layers = {{"experiment '" + e.name + "' config", e.config}};
   if (e.profiles.contains(r.profile))
-    config = MergeConfig(config, e.profiles.at(r.profile),
-                         "experiment '" + e.name + "' profiles." + r.profile);
-  for (const std::string& assignment : r.overrides)
-    config = MergeConfig(config, OverridePatch(assignment), "--set");
-  config["seed"] = seed;
-  if (!r.data_root.empty()) config["data"]["root"] = r.data_root;
-  if (!r.device.empty()) config["device"] = r.device;
-  if (r.threads > 0) config["threads"] = r.threads;
-  return config;
+    layers.push_back(
+        {"experiment '" + e.name + "' profiles." + r.profile, e.profiles.at(r.profile)});
+  return ResolveConfigJson(r, layers, seed);
 }
 
 std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_t seed) {
@@ -79,9 +72,10 @@ std::string RunDirectory(const Experiment& e, const ExperimentRequest& r, int64_
   // experiment: it gets a directory of its own, named by its config hash, so that two
   // configs never share one (and the report's tables hold the experiments' own configs).
   std::string variant_hash;
-  if (!r.overrides.empty()) {
+  if (!r.overrides.empty() || !r.config_file.empty()) {
     ExperimentRequest plain = r;
     plain.overrides.clear();
+    plain.config_file.clear();
     const json wanted = ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, r, seed))));
     if (wanted != ComparableConfig(ToJson(ParseTrainConfig(ResolveConfig(e, plain, seed)))))
       variant_hash = ConfigHash(wanted);
@@ -143,7 +137,7 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
   ExperimentRequest r = request;
   if (r.seeds.empty()) r.seeds = {0};
   if (r.print_config) {
-    fmt::print("{}\n", JsonText(ResolveConfig(e, r, r.seeds.front()), 2));
+    fmt::print("{}", ConfigText(ParseTrainConfig(ResolveConfig(e, r, r.seeds.front()))));
     return 0;
   }
   // A failed run throws (main exits 1); otherwise a diverged seed makes the exit code 3, and

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "scratchdet/engine/config_flags.h"
+
 namespace scratchdet::engine {
 
 struct Experiment {
@@ -25,21 +27,16 @@ struct Experiment {
 // Parses an experiment file's text; errors name the experiment and the key.
 Experiment ParseExperiment(const std::string& json_text);
 
-struct ExperimentRequest {
-  std::string profile = "mini";
+// The config flags shared with `scratchdet train` (config_flags.h), and what is an
+// experiment's own: several seeds, a results root.
+struct ExperimentRequest : ConfigFlags {
   std::vector<int64_t> seeds;     // empty: {0}
   std::string results_root;       // empty: <workspace>/results
-  std::string data_root;          // dataset root (paper profile, or own data)
   std::string cache_root;         // where generated shapes datasets live (empty: default)
-  std::string device;             // empty: the config's
-  int threads = 0;                // 0: the config's (0 there = all cores)
-  bool fresh = false;
-  std::vector<std::string> overrides;  // "a.b.c=<json>"
-  bool print_config = false;
 };
 
-// The resolved training config (JSON) for one seed: profile defaults, then the experiment's
-// `config`, then its `profiles[profile]`, then command-line values.
+// The resolved training config (JSON) for one seed (config_flags.h): profile defaults, then
+// the experiment's `config`, then its `profiles[profile]`, then the command line.
 nlohmann::json ResolveConfig(const Experiment& experiment, const ExperimentRequest& request,
                              int64_t seed);
 

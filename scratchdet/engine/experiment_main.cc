@@ -2,7 +2,7 @@
 // linked in as kExperimentConfig, so the binary is hermetic:
 //
 //   bazel run //experiments/table_a:bn_head_lr0.01 -- --profile mini [--seed N] [--out DIR]
-//       [--data DIR] [--device cpu|cuda] [--threads N] [--fresh]
+//       [--config FILE] [--set k=v] [--data DIR] [--device cpu|cuda] [--threads N] [--fresh]
 //   (a run resumes from its run directory's checkpoint unless --fresh)
 //   ... --regression BASELINE.json   (the regression test mode, see README)
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 
 #include "scratchdet/core/allocator.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/engine/config_flags.h"
 #include "scratchdet/engine/experiment.h"
 
 extern const char kExperimentConfig[];
@@ -20,19 +21,11 @@ int main(int argc, char** argv) {
   scratchdet::engine::ExperimentRequest request;
   std::string regression_baseline;
   CLI::App app{"Runs one ScratchDet paper experiment and writes its result JSON"};
-  app.add_option("--profile", request.profile, "paper | mini | smoke")->capture_default_str();
+  scratchdet::engine::AddConfigFlags(app, request);
   app.add_option("--seed", request.seeds, "seed(s); several run one after another")
       ->delimiter(',');
   app.add_option("--out", request.results_root,
                  "results root (default: <workspace>/results)");
-  app.add_option("--data", request.data_root, "dataset root (VOCdevkit or COCO) for paper");
-  app.add_option("--device", request.device, "cpu | cuda | cuda:N");
-  app.add_option("--threads", request.threads, "intra-op threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_flag("--fresh", request.fresh, "ignore an existing checkpoint/result and start over");
-  app.add_option("--set", request.overrides,
-                 "override a config value, e.g. --set solver.iterations=100 (JSON value)");
-  app.add_flag("--print-config", request.print_config, "print the resolved config and exit");
   app.add_option("--regression", regression_baseline,
                  "compare mAP with this baseline file and fail on a drop beyond tolerance");
   CLI11_PARSE(app, argc, argv);

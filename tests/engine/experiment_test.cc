@@ -40,6 +40,46 @@ TEST(ExperimentTest, ResolutionOrderProfileThenExperimentThenProfilePatchThenFla
   EXPECT_EQ(ResolveConfig(e, r, 0)["solver"]["iterations"], 100000);
 }
 
+// One resolution for both entry points (config_flags.h): --config comes after the
+// experiment's layers and before --set; `scratchdet train --config <the experiment's config>`
+// resolves to the experiment binary's config.
+TEST(ExperimentTest, ConfigFileSitsBetweenTheExperimentAndSetAndTrainResolvesTheSame) {
+  const Experiment e = ParseExperiment(kExperiment);
+  ExperimentRequest r;
+  r.profile = "mini";
+  r.config_file = ::scratchdet::testing::WriteTemp(
+      "patch.json", R"({"solver": {"lr": 0.02, "iterations": 70, "batch_size": 2}})");
+  r.overrides = {"solver.batch_size=4"};
+  const json c = ResolveConfig(e, r, 0);
+  EXPECT_EQ(c["solver"]["lr"], 0.02);          // the file over the experiment's 0.01
+  EXPECT_EQ(c["solver"]["iterations"], 70);    // the file over the experiment's mini patch
+  EXPECT_EQ(c["solver"]["batch_size"], 4);     // --set over the file
+
+  ConfigFlags train;  // scratchdet train --profile mini --config <experiment's layers>
+  train.profile = "mini";
+  json layers = MergeConfig(ProfileDefaults("mini"), e.config, "test");
+  layers = MergeConfig(layers, e.profiles["mini"], "test");
+  train.config_file = ::scratchdet::testing::WriteTemp("experiment_as_file.json", layers.dump());
+  ExperimentRequest plain;
+  plain.profile = "mini";
+  EXPECT_EQ(ResolveConfigJson(train, {}, 5), ResolveConfig(e, plain, 5));
+
+  r.config_file = ::scratchdet::testing::WriteTemp("typo.json", R"({"solver": {"lrr": 1}})");
+  try {
+    ResolveConfig(e, r, 0);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("unknown key 'lrr'"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("typo.json"), std::string::npos) << error.what();
+  }
+  // A config file that changes the experiment makes a variant: its own run directory.
+  r.config_file = ::scratchdet::testing::WriteTemp("lr.json", R"({"solver": {"lr": 0.03}})");
+  r.overrides.clear();
+  r.results_root = "/r";
+  EXPECT_NE(RunDirectory(e, r, 0).find("/bn_head_lr0.01@"), std::string::npos);
+}
+
 TEST(ExperimentTest, RunDirectoryIsLowerCaseTable) {
   const Experiment e = ParseExperiment(kExperiment);
   ExperimentRequest r;
