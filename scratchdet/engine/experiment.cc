@@ -10,6 +10,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_keys.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/core/results_layout.h"
@@ -33,6 +34,8 @@ Experiment ParseExperiment(const std::string& text) {
   Experiment e;
   e.raw = j;
   const std::string label = j.value("name", std::string("<unnamed>"));
+  CheckKnownKeys(j, {"name", "table", "row", "paper_value", "description", "config", "profiles"},
+                 "experiment '" + label + "'");
   for (const auto& [key, value] : j.items()) {
     if (key == "name") e.name = value.get<std::string>();
     else if (key == "table") e.table = value.get<std::string>();
@@ -41,7 +44,6 @@ Experiment ParseExperiment(const std::string& text) {
     else if (key == "description") e.description = value.get<std::string>();
     else if (key == "config") e.config = value;
     else if (key == "profiles") e.profiles = value;
-    else Fail("experiment '{}': unknown key '{}'", label, key);
   }
   if (e.name.empty()) Fail("experiment config: 'name' is required");
   if (e.table.empty()) Fail("experiment '{}': 'table' is required", e.name);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_keys.h"
 #include "scratchdet/model/config.h"
 
 namespace scratchdet::engine {
@@ -21,11 +22,10 @@ class Reader {
   Reader(const json& object, std::string path) : object_(object), path_(std::move(path)) {
     if (!object_.is_object()) Fail("config: {} must be an object (got {})", Where(), object_.dump());
   }
-  ~Reader() noexcept(false) {
-    if (std::uncaught_exceptions() > 0) return;
-    for (const auto& [key, value] : object_.items())
-      if (!seen_.count(key))
-        Fail("config: unknown key '{}' in {} (known: {})", key, Where(), fmt::join(seen_, ", "));
+  // After the last Get/Child: refuses a key that no Get or Child read (core/json_keys.h).
+  void Finish() const {
+    CheckKnownKeys(object_, std::vector<std::string>(seen_.begin(), seen_.end()),
+                   path_.empty() ? "config" : "config '" + path_ + "'");
   }
 
   template <typename T>
@@ -75,6 +75,7 @@ void ParseShapes(const json& j, ShapesDataOptions& s) {
   r.Get("outline_probability", s.outline_probability);
   r.Get("min_clutter", s.min_clutter);
   r.Get("max_clutter", s.max_clutter);
+  r.Finish();
   Require(s.min_objects >= 1, "data.shapes.min_objects", "must be >= 1", s.min_objects);
   Require(s.max_objects >= s.min_objects, "data.shapes.max_objects", "must be >= min_objects",
           s.max_objects);
@@ -105,6 +106,7 @@ void ParseData(const json& j, DataOptions& d) {
   r.Get("augment", d.augment);
   r.Get("on_bad_sample", d.on_bad_sample);
   if (const json* shapes = r.Child("shapes")) ParseShapes(*shapes, d.shapes);
+  r.Finish();
   Require(d.format == "shapes" || d.format == "voc" || d.format == "coco", "data.format",
           "must be shapes, voc or coco", d.format);
   Require(d.on_bad_sample == "error" || d.on_bad_sample == "skip", "data.on_bad_sample",
@@ -123,6 +125,7 @@ void ParseSolver(const json& j, SolverOptions& s) {
   r.Get("warmup_factor", s.warmup_factor);
   r.Get("steps", s.steps);
   r.Get("gamma", s.gamma);
+  r.Finish();
   Require(s.lr > 0, "solver.lr", "must be > 0", s.lr);
   Require(s.momentum >= 0 && s.momentum < 1, "solver.momentum", "must be in [0, 1)", s.momentum);
   Require(s.weight_decay >= 0, "solver.weight_decay", "must be >= 0", s.weight_decay);
@@ -145,6 +148,7 @@ void ParseEval(const json& j, EvalOptions& e) {
   r.Get("interval", e.interval);
   r.Get("metric", e.metric);
   r.Get("batch_size", e.batch_size);
+  r.Finish();
   Require(e.interval >= 0, "eval.interval", "must be >= 0", e.interval);
   Require(e.metric == "voc07" || e.metric == "area" || e.metric == "coco", "eval.metric",
           "must be voc07, area or coco", e.metric);
@@ -160,6 +164,7 @@ void ParsePretrain(const json& j, PretrainOptions& p) {
   r.Get("lr", p.lr);
   r.Get("batch_size", p.batch_size);
   r.Get("input_size", p.input_size);
+  r.Finish();
   Require(p.source == "shapes_crops" || p.source == "imagefolder" || p.source == "torchvision",
           "pretrain.source", "must be shapes_crops, imagefolder or torchvision", p.source);
   Require(p.iterations > 0, "pretrain.iterations", "must be > 0", p.iterations);
@@ -203,6 +208,7 @@ TrainConfig ParseTrainConfig(const json& j) {
     r.Get("checkpoint_interval", c.checkpoint_interval);
     r.Get("log_interval", c.log_interval);
     r.Get("curve_points", c.curve_points);
+    r.Finish();
   }
   Require(c.model.is_string() || c.model.is_object(), "model",
           "must be a preset name or a model config object", c.model.dump());
@@ -300,8 +306,8 @@ json ProfileDefaults(const std::string& profile) {
     } catch (const json::parse_error& e) {
       Fail("{}: not valid JSON: {}", where, e.what());
     }
-    if (!file.is_object() || !file.contains("config"))
-      Fail("{}: expected {{\"name\", \"description\", \"config\"}}", where);
+    CheckKnownKeys(file, {"name", "description", "config"}, where);
+    if (!file.contains("config")) Fail("{}: has no \"config\"", where);
     // The built-in defaults (TrainConfig{}), with the thread count left to the machine.
     json base = ToJson(TrainConfig{});
     base["threads"] = 0;
@@ -336,10 +342,12 @@ json OverridePatch(const std::string& assignment) {
 
 json MergeConfig(const json& base, const json& patch, const std::string& where) {
   if (!patch.is_object()) Fail("config: {} must be an object", where);
+  std::vector<std::string> known;
+  for (const auto& [key, value] : base.items()) known.push_back(key);
+  CheckKnownKeys(patch, known, "config: " + where);
   json out = base;
   for (const auto& [key, value] : patch.items()) {
     const std::string path = where + "." + key;
-    if (!out.contains(key)) Fail("config: unknown key '{}' in {}", key, where);
     if (key == "model" || !value.is_object() || !out[key].is_object()) {
       out[key] = value;
     } else if (key == "model_overrides") {

@@ -11,6 +11,7 @@
 
 #include "scratchdet/box/prior_config.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/json_keys.h"
 
 namespace scratchdet::model {
 
@@ -77,6 +78,9 @@ void CheckOneOf(const std::string& value, const std::vector<std::string>& allowe
 }
 
 void ApplyObject(const nlohmann::json& object, ModelConfig& config) {
+  std::vector<std::string> known(std::begin(kKeys), std::end(kKeys));
+  known.push_back("preset");
+  CheckKnownKeys(object, known, "model config");
   for (const auto& [key, value] : object.items()) {
     if (key == "preset") continue;
     if (key == "backbone") {
@@ -101,8 +105,6 @@ void ApplyObject(const nlohmann::json& object, ModelConfig& config) {
       config.width_multiplier = value.get<double>();
     } else if (key == "prior_config") {
       config.prior_config = GetString(value, key);
-    } else {
-      Fail("model config: unknown key '{}'; known keys: {}", key, fmt::join(kKeys, ", "));
     }
   }
 }

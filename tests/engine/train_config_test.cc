@@ -111,11 +111,32 @@ TEST(TrainConfigTest, BadValuesNameTheKey) {
   }
 }
 
-TEST(TrainConfigTest, UnknownKeysAreRefused) {
-  json j = ProfileDefaults("smoke");
-  j["solver"]["learning_rate"] = 0.1;
-  EXPECT_NE(ErrorOf(j).find("unknown key 'learning_rate' in 'solver'"), std::string::npos);
-  EXPECT_THROW(MergeConfig(ProfileDefaults("mini"), {{"solvr", {{"lr", 1}}}}, "exp"), Error);
+TEST(TrainConfigTest, UnknownKeysAreRefusedAtEveryLevel) {
+  // One checker (core/json_keys.h) for every object the parser reads.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "config: unknown key 'typo'"},
+      {{"data"}, "config 'data': unknown key 'typo'"},
+      {{"data", "shapes"}, "config 'data.shapes': unknown key 'typo'"},
+      {{"solver"}, "config 'solver': unknown key 'typo'"},
+      {{"eval"}, "config 'eval': unknown key 'typo'"},
+      {{"pretrain"}, "config 'pretrain': unknown key 'typo'"}};
+  for (const auto& [path, message] : cases) {
+    json j = ProfileDefaults("smoke");
+    json* object = &j;
+    for (const std::string& key : path) object = &(*object)[key];
+    (*object)["typo"] = 1;
+    const std::string error = ErrorOf(j);
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+    EXPECT_NE(error.find("(known: "), std::string::npos) << error;
+  }
+  try {
+    MergeConfig(ProfileDefaults("mini"), {{"solvr", {{"lr", 1}}}}, "exp");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config: exp: unknown key 'solvr'"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(MergeConfig(ProfileDefaults("mini"), {{"solver", {{"lrr", 1}}}}, "exp"), Error);
   EXPECT_THROW(ProfileDefaults("huge"), Error);
 }
 
