@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "scratchdet/data/coco_file.h"
+
 namespace scratchdet::data {
 namespace {
 
@@ -16,12 +18,6 @@ using nlohmann::json;
 // Boxes may overshoot the image by this much (float rounding in exported files).
 constexpr double kEdgeTolerance = 1.0;
 
-const json& RequiredArray(const std::string& path, const json& root, const char* key) {
-  if (!root.contains(key) || !root[key].is_array())
-    Fail("{}: COCO file has no \"{}\" array", path, key);
-  return root[key];
-}
-
 int64_t RequiredInt(const std::string& path, const json& entry, const char* key,
                     const std::string& where) {
   if (!entry.is_object() || !entry.contains(key) || !entry[key].is_number_integer())
@@ -29,50 +25,23 @@ int64_t RequiredInt(const std::string& path, const json& entry, const char* key,
   return entry[key].get<int64_t>();
 }
 
-std::pair<std::vector<std::string>, std::vector<int64_t>> ReadCategories(const std::string& path,
-                                                                         const json& root) {
-  std::map<int64_t, std::string> by_id;
-  size_t position = 0;
-  for (const json& category : RequiredArray(path, root, "categories")) {
-    const std::string where = fmt::format("categories[{}]", position++);
-    const int64_t id = RequiredInt(path, category, "id", where);
-    if (!category.contains("name") || !category["name"].is_string())
-      Fail("{}: {} has no string \"name\"", path, where);
-    if (!by_id.emplace(id, category["name"].get<std::string>()).second)
-      Fail("{}: {} repeats category id {}", path, where, id);
-  }
-  if (by_id.empty()) Fail("{}: COCO file has no categories", path);
-  std::vector<std::string> names;
-  std::vector<int64_t> ids;
-  for (const auto& [id, name] : by_id) {
-    ids.push_back(id);
-    names.push_back(name);
-  }
-  return {names, ids};
-}
-
-json ParseFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) Fail("{}: COCO annotation file not found", path);
-  try {
-    return json::parse(in);
-  } catch (const json::parse_error& error) {
-    Fail("{}: malformed JSON: {}", path, error.what());
-  }
-}
-
 }  // namespace
 
 CocoDataset::CocoDataset(const CocoDatasetOptions& options)
     : InMemoryDataset(options.on_bad_sample, {}) {
   const std::string& path = options.annotation_file;
-  const json root = ParseFile(path);
-  if (!root.is_object()) Fail("{}: COCO file must hold a JSON object", path);
-  auto [names, ids] = ReadCategories(path, root);
-  category_ids_ = ids;
+  const CocoFile file = ReadCocoFile(path);  // the structure, checked as the evaluator does
+  // Classes in ascending category id: contiguous labels 0..C-1.
+  std::map<int64_t, std::string> by_id(file.categories.begin(), file.categories.end());
+  if (by_id.empty()) Fail("{}: COCO file has no categories", path);
+  std::vector<std::string> names;
+  for (const auto& [id, name] : by_id) {
+    category_ids_.push_back(id);
+    names.push_back(name);
+  }
   SetClassNames(std::move(names));
   std::map<int64_t, int64_t> class_of_category;
-  for (size_t c = 0; c < ids.size(); ++c) class_of_category[ids[c]] = c;
+  for (size_t c = 0; c < category_ids_.size(); ++c) class_of_category[category_ids_[c]] = c;
 
   struct Image {
     const json* entry;
@@ -80,23 +49,10 @@ CocoDataset::CocoDataset(const CocoDatasetOptions& options)
     size_t position;
   };
   std::map<int64_t, Image> images;  // ascending image id
-  size_t position = 0;
-  for (const json& image : RequiredArray(path, root, "images")) {
-    const std::string where = fmt::format("images[{}]", position);
-    const int64_t id = RequiredInt(path, image, "id", where);
-    if (!images.emplace(id, Image{&image, {}, position}).second)
-      Fail("{}: {} repeats image id {}", path, where, id);
-    ++position;
-  }
-  position = 0;
-  for (const json& annotation : RequiredArray(path, root, "annotations")) {
-    const std::string where = fmt::format("annotations[{}]", position++);
-    const int64_t image_id = RequiredInt(path, annotation, "image_id", where);
-    const auto image = images.find(image_id);
-    if (image == images.end())
-      Fail("{}: {} names image id {}, which is not in \"images\"", path, where, image_id);
-    image->second.annotations.push_back(&annotation);
-  }
+  for (size_t i = 0; i < file.image_ids.size(); ++i)
+    images.emplace(file.image_ids[i], Image{&file.images()[i], {}, i});
+  for (size_t i = 0; i < file.annotation_image_ids.size(); ++i)
+    images.at(file.annotation_image_ids[i]).annotations.push_back(&file.annotations()[i]);
 
   for (const auto& [image_id, image] : images) {
     const std::string where = fmt::format("images[{}] (id {})", image.position, image_id);

@@ -6,6 +6,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/data/coco_file.h"
 
 namespace scratchdet::eval {
 
@@ -78,49 +79,31 @@ class Entry {
   const json& value_;
 };
 
-const json& RequiredArray(const std::string& path, const json& root, const char* key) {
-  const auto it = root.find(key);
-  if (it == root.end()) Fail("{}: missing top-level '{}'", path, key);
-  if (!it->is_array()) Fail("{}: '{}' must be an array", path, key);
-  return *it;
-}
-
 }  // namespace
 
 CocoInstances ReadCocoInstances(const std::string& path) {
-  const json root = Parse(path);
-  if (!root.is_object()) Fail("{}: expected a COCO instances object", path);
+  // The structure (ids, repeated ids, annotations of unknown images) as the dataset reads it.
+  const data::CocoFile file = data::ReadCocoFile(path);
   CocoInstances out;
   out.path = path;
-  std::unordered_set<int64_t> image_ids, category_ids;
-
-  const json& images = RequiredArray(path, root, "images");
-  for (size_t i = 0; i < images.size(); ++i) {
-    const Entry e(path, fmt::format("images[{}]", i), images[i]);
+  std::unordered_set<int64_t> category_ids;
+  for (size_t i = 0; i < file.image_ids.size(); ++i) {
+    const Entry e(path, fmt::format("images[{}]", i), file.images()[i]);
     CocoImageInfo info;
-    info.id = e.Id("id");
-    if (!image_ids.insert(info.id).second)
-      Fail("{}: {}: repeated image id {}", path, e.where(), info.id);
+    info.id = file.image_ids[i];
     if (e.value().contains("file_name")) info.file_name = e.String("file_name");
     if (e.value().contains("width")) info.width = static_cast<int>(e.Id("width"));
     if (e.value().contains("height")) info.height = static_cast<int>(e.Id("height"));
     out.images.push_back(std::move(info));
   }
-  const json& categories = RequiredArray(path, root, "categories");
-  for (size_t i = 0; i < categories.size(); ++i) {
-    const Entry e(path, fmt::format("categories[{}]", i), categories[i]);
-    CocoCategory category{e.Id("id"), e.String("name")};
-    if (!category_ids.insert(category.id).second)
-      Fail("{}: {}: repeated category id {}", path, e.where(), category.id);
-    out.categories.push_back(std::move(category));
+  for (const auto& [id, name] : file.categories) {
+    out.categories.push_back({id, name});
+    category_ids.insert(id);
   }
-  const json& annotations = RequiredArray(path, root, "annotations");
-  for (size_t i = 0; i < annotations.size(); ++i) {
-    const Entry e(path, fmt::format("annotations[{}]", i), annotations[i]);
+  for (size_t i = 0; i < file.annotation_image_ids.size(); ++i) {
+    const Entry e(path, fmt::format("annotations[{}]", i), file.annotations()[i]);
     CocoGroundTruth gt;
-    gt.image_id = e.Id("image_id");
-    if (image_ids.count(gt.image_id) == 0)
-      Fail("{}: {}: unknown image_id {}", path, e.where(), gt.image_id);
+    gt.image_id = file.annotation_image_ids[i];
     gt.category_id = e.Id("category_id");
     if (category_ids.count(gt.category_id) == 0)
       Fail("{}: {}: unknown category_id {}", path, e.where(), gt.category_id);
