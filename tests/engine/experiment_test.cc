@@ -166,3 +166,49 @@ TEST(ExperimentTest, FinishedRunIsReusedUnlessTheResultWouldDiffer) {
 
 }  // namespace
 }  // namespace scratchdet::engine
+
+namespace scratchdet::engine {
+namespace {
+
+// The same model and recipe in two tables (e.g. Root-ResNet-18 in Tables C and D): the second
+// experiment takes over the first one's finished run instead of training it again.
+TEST(ExperimentTest, AnotherExperimentsRunOfTheSameConfigIsReused) {
+  const char* config = R"("config": {"model": {"backbone": "resnet18", "extras": "residual"}})";
+  const Experiment c = ParseExperiment(std::string(R"({"name": "twin", "table": "C", "row": "r",
+      "paper_value": 1, )") + config + "}");
+  const Experiment d = ParseExperiment(std::string(R"({"name": "twin_d", "table": "D",
+      "row": "r", "paper_value": 2, )") + config + "}");
+  ExperimentRequest r;
+  r.profile = "smoke";
+  r.results_root = ::scratchdet::testing::FreshDir("twin_results");
+  r.cache_root = ::scratchdet::testing::TempDir() + "/twin_shapes";
+  r.threads = 1;
+  r.overrides = {"solver.iterations=2"};
+  ASSERT_EQ(RunExperimentCommand(c, r), 0);
+  const json original = json::parse(ReadFile(RunDirectory(c, r, 0) + "/result.json"));
+
+  ASSERT_EQ(RunExperimentCommand(d, r), 0);
+  const std::string dir = RunDirectory(d, r, 0);
+  const json reused = json::parse(ReadFile(dir + "/result.json"));
+  EXPECT_EQ(reused["experiment"]["name"], "twin_d");
+  EXPECT_EQ(reused["experiment"]["table"], "D");
+  EXPECT_EQ(reused["paper_value"], 2);
+  EXPECT_EQ(reused["reused_from"]["experiment"], "C/twin");
+  EXPECT_EQ(reused["metrics"], original["metrics"]);
+  EXPECT_EQ(reused["config_hash"], original["config_hash"]);
+  EXPECT_EQ(ReadFile(dir + "/model.pt"), ReadFile(RunDirectory(c, r, 0) + "/model.pt"));
+
+  // Another seed is another run: trained, not reused.
+  r.seeds = {1};
+  ASSERT_EQ(RunExperimentCommand(d, r), 0);
+  EXPECT_FALSE(json::parse(ReadFile(RunDirectory(d, r, 1) + "/result.json"))
+                   .contains("reused_from"));
+  // --fresh trains even when a twin exists.
+  r.seeds = {0};
+  r.fresh = true;
+  ASSERT_EQ(RunExperimentCommand(d, r), 0);
+  EXPECT_FALSE(json::parse(ReadFile(dir + "/result.json")).contains("reused_from"));
+}
+
+}  // namespace
+}  // namespace scratchdet::engine
