@@ -56,8 +56,10 @@ def main():
                 result = json.load(f)
             if result["status"]["state"] != "ok":
                 sys.exit(f"{path}: status {result['status']} - cannot be a baseline")
-            if result["config"]["threads"] != args.threads:
-                sys.exit(f"{path}: ran with {result['config']['threads']} threads, not "
+            # The machine facts are under config.run (older results: the top level).
+            threads = result["config"].get("run", result["config"]).get("threads")
+            if threads != args.threads:
+                sys.exit(f"{path}: ran with {threads} threads, not "
                          f"{args.threads}: the regression test could not reproduce it")
             values.append(result["metrics"]["mAP"])
             seconds.append(result["metrics"]["wall_time_s"])

@@ -42,7 +42,7 @@ json ApplyCommandLine(json config, const ConfigFlags& flags) {
     config = MergeConfig(config, OverridePatch(assignment), "--set");
   if (!flags.data_root.empty()) config["data"]["root"] = flags.data_root;
   if (!flags.device.empty()) config["device"] = flags.device;
-  if (flags.threads > 0) config["threads"] = flags.threads;
+  if (flags.threads > 0) config["run"]["threads"] = flags.threads;
   return config;
 }
 

@@ -153,7 +153,7 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
     data::DataLoaderOptions& options = setup.train_options;
     options.batch_size = config.solver.batch_size;
     options.input_size = config.input_size;
-    options.workers = config.workers;
+    options.workers = config.run.workers;
     options.seed = static_cast<uint64_t>(config.seed);
     options.keep_difficult = config.data.keep_difficult;
     options.train = true;

@@ -49,7 +49,7 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   data::DataLoaderOptions options;
   options.batch_size = config.eval.batch_size;
   options.input_size = size;
-  options.workers = config.workers;
+  options.workers = config.run.workers;
   options.train = false;
   data::DataLoader loader(data.test, options);
   std::vector<PixelDetection> out;

@@ -270,7 +270,7 @@ class CheckpointHook : public TrainerHook {
 json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   const auto wall_start = std::chrono::steady_clock::now();
   const std::string started = UtcNow();
-  torch::set_num_threads(config.threads);
+  torch::set_num_threads(config.run.threads);
   const torch::Device device(config.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     Fail("config: device '{}' requested but this LibTorch has no CUDA device", config.device);
@@ -295,7 +295,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                  {"paper_value", context.experiment.value("paper_value", json("n/r"))}};
   json provenance = BuildProvenance();
   provenance["device"] = config.device;
-  provenance["threads"] = config.threads;
+  provenance["threads"] = config.run.threads;
   provenance["start_time"] = started;
 
   // Wall time of the earlier segments of a resumed run, up to the checkpoint it resumed from.
@@ -366,7 +366,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
 
     const size_t levels =
         detector->FeatureMapSizes(config.input_size, config.input_size).size();
-    ProgressReporter progress(config.solver.iterations, config.log_interval,
+    ProgressReporter progress(config.solver.iterations, config.run.log_interval,
                               context.quiet ? nullptr : stderr);
     const int64_t images_per_iteration =
         static_cast<int64_t>(config.solver.batch_size) * config.solver.accumulation_steps;
@@ -427,7 +427,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     ProgressHook progress_hook(progress, stats, images_per_iteration);
     StopHook stop_hook(context.stop_after_iteration);
     EvaluationHook evaluation_hook(config.eval.interval, evaluate);
-    CheckpointHook checkpoint_hook(config.checkpoint_interval, save_checkpoint);
+    CheckpointHook checkpoint_hook(config.run.checkpoint_interval, save_checkpoint);
     for (TrainerHook* hook : std::initializer_list<TrainerHook*>{
              &curves_hook, &progress_hook, &stop_hook, &evaluation_hook, &checkpoint_hook})
       trainer.AddHook(hook);

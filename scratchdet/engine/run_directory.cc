@@ -21,7 +21,9 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 json ComparableConfig(json config) {
-  for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"})
+  // The machine facts (TrainConfig::run), and where configs written before they moved into
+  // "run" kept them.
+  for (const char* key : {"run", "threads", "workers", "checkpoint_interval", "log_interval"})
     config.erase(key);
   // As written to results and checkpoints: a non-UTF-8 path compares equal to its record.
   return json::parse(JsonText(config));

@@ -9,10 +9,11 @@
 
 namespace scratchdet::engine {
 
-// The resolved config without the keys that change speed or logging but not results:
-// threads and workers (the loader is worker-independent), checkpoint_interval and
-// log_interval (checkpoints only read state). Two runs whose comparable configs are equal
-// give the same numbers.
+// The resolved config without its "run" object (TrainConfig::run: threads, loader workers,
+// checkpoint and log intervals), which changes how fast a run goes but not its numbers (the
+// loader is worker-independent; checkpoints only read state). Two runs whose comparable
+// configs are equal give the same numbers. Configs written before those keys moved into
+// "run" are compared without them too.
 nlohmann::json ComparableConfig(nlohmann::json config);
 
 // 16 hex digits (FNV-1a, 64 bit) of ComparableConfig(config) serialised with sorted keys:

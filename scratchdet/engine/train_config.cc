@@ -175,6 +175,29 @@ void ParsePretrain(const json& j, PretrainOptions& p) {
     Require(!p.path.empty(), "pretrain.path", "is required for source " + p.source, "\"\"");
 }
 
+void ParseRun(const json& j, RunOptions& run) {
+  Reader r(j, "run");
+  r.Get("threads", run.threads);
+  r.Get("workers", run.workers);
+  r.Get("checkpoint_interval", run.checkpoint_interval);
+  r.Get("log_interval", run.log_interval);
+  r.Finish();
+}
+
+// Configs written before the machine facts moved into "run" (result.json and checkpoints of
+// earlier runs) hold them at the top level: move them there.
+json UpgradeLegacyConfig(json config) {
+  if (!config.is_object()) return config;
+  for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"}) {
+    if (!config.contains(key)) continue;
+    if (!config.contains("run")) config["run"] = json::object();
+    if (config["run"].is_object() && !config["run"].contains(key))
+      config["run"][key] = config[key];
+    config.erase(key);
+  }
+  return config;
+}
+
 }  // namespace
 
 json ModelConfigJson(const TrainConfig& config) {
@@ -189,7 +212,8 @@ json ResolveModelConfig(const TrainConfig& config, int num_classes) {
   return model;
 }
 
-TrainConfig ParseTrainConfig(const json& j) {
+TrainConfig ParseTrainConfig(const json& input) {
+  const json j = UpgradeLegacyConfig(input);
   TrainConfig c;
   {
     Reader r(j, "");
@@ -200,14 +224,11 @@ TrainConfig ParseTrainConfig(const json& j) {
     if (const json* s = r.Child("solver")) ParseSolver(*s, c.solver);
     if (const json* e = r.Child("eval")) ParseEval(*e, c.eval);
     if (const json* p = r.Child("pretrain")) ParsePretrain(*p, c.pretrain);
-    r.Get("workers", c.workers);
     r.Get("memory_format", c.memory_format);
     r.Get("seed", c.seed);
-    r.Get("threads", c.threads);
     r.Get("device", c.device);
-    r.Get("checkpoint_interval", c.checkpoint_interval);
-    r.Get("log_interval", c.log_interval);
     r.Get("curve_points", c.curve_points);
+    if (const json* run = r.Child("run")) ParseRun(*run, c.run);
     r.Finish();
   }
   Require(c.model.is_string() || c.model.is_object(), "model",
@@ -215,23 +236,24 @@ TrainConfig ParseTrainConfig(const json& j) {
   Require(c.model_overrides.is_object(), "model_overrides", "must be an object",
           c.model_overrides.dump());
   Require(c.input_size >= 32, "input_size", "must be >= 32", c.input_size);
-  Require(c.workers >= 1, "workers", "must be >= 1", c.workers);
+  Require(c.run.workers >= 1, "run.workers", "must be >= 1", c.run.workers);
   Require(c.memory_format == "channels_last" || c.memory_format == "contiguous", "memory_format",
           "must be channels_last or contiguous", c.memory_format);
-  Require(c.threads >= 0, "threads", "must be >= 0", c.threads);
+  Require(c.run.threads >= 0, "run.threads", "must be >= 0", c.run.threads);
   // Checked here, not by torch::Device, whose error for "cudax" is a C++ backtrace.
   const bool cuda_index = c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 &&
                           c.device.find_first_not_of("0123456789", 5) == std::string::npos;
   Require(c.device == "cpu" || c.device == "cuda" || cuda_index, "device",
           "must be cpu, cuda or cuda:N", c.device);
-  Require(c.checkpoint_interval >= 0, "checkpoint_interval", "must be >= 0",
-          c.checkpoint_interval);
-  Require(c.log_interval > 0, "log_interval", "must be > 0", c.log_interval);
+  Require(c.run.checkpoint_interval >= 0, "run.checkpoint_interval", "must be >= 0",
+          c.run.checkpoint_interval);
+  Require(c.run.log_interval > 0, "run.log_interval", "must be > 0", c.run.log_interval);
   Require(c.curve_points >= 2, "curve_points", "must be >= 2", c.curve_points);
   // The model config is checked here, at resolution time, so that a typo in a model key or
   // value stops the run before any dataset is generated.
   model::ParseModelConfig(ModelConfigJson(c));
-  if (c.threads == 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.run.threads == 0)
+    c.run.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return c;
 }
 
@@ -276,14 +298,15 @@ json ToJson(const TrainConfig& c) {
           {"solver", solver},
           {"eval", eval},
           {"pretrain", pretrain},
-          {"workers", c.workers},
           {"memory_format", c.memory_format},
           {"seed", c.seed},
-          {"threads", c.threads},
           {"device", c.device},
-          {"checkpoint_interval", c.checkpoint_interval},
-          {"log_interval", c.log_interval},
-          {"curve_points", c.curve_points}};
+          {"curve_points", c.curve_points},
+          {"run",
+           {{"threads", c.run.threads},
+            {"workers", c.run.workers},
+            {"checkpoint_interval", c.run.checkpoint_interval},
+            {"log_interval", c.run.log_interval}}}};
 }
 
 // The profiles' JSON files (experiments/profiles/*.json), linked in by the genrule
@@ -310,7 +333,7 @@ json ProfileDefaults(const std::string& profile) {
     if (!file.contains("config")) Fail("{}: has no \"config\"", where);
     // The built-in defaults (TrainConfig{}), with the thread count left to the machine.
     json base = ToJson(TrainConfig{});
-    base["threads"] = 0;
+    base["run"]["threads"] = 0;
     return MergeConfig(base, file.at("config"), where + " config");
   }
   Fail("unknown profile '{}' (known: {})", profile, fmt::join(ProfileNames(), ", "));

@@ -75,6 +75,16 @@ struct PretrainOptions {
   int input_size = 64;          // crop size fed to the classifier
 };
 
+// How this machine executes a config, never what the run computes: the comparable config
+// (run_directory.h) and its hash leave the whole object out, so a result is found and
+// reused whatever thread count or checkpoint interval produced it.
+struct RunOptions {
+  int threads = 0;                     // intra-op threads; 0: number of cores
+  int workers = 2;                     // loader threads (the loader is worker-independent)
+  int64_t checkpoint_interval = 1000;  // iterations between checkpoints (0: never)
+  int64_t log_interval = 20;           // iterations between progress lines
+};
+
 struct TrainConfig {
   nlohmann::json model = "scratchdet300";  // preset name or model config object
   // Merged into the model config (a preset string becomes {"preset": name, ...}); profiles
@@ -85,16 +95,13 @@ struct TrainConfig {
   SolverOptions solver;
   EvalOptions eval;
   PretrainOptions pretrain;
-  int workers = 2;
   // Layout of conv weights and training inputs: "channels_last" (NHWC, faster with oneDNN)
   // or "contiguous" (NCHW). Part of the comparable config: it changes float rounding.
   std::string memory_format = "channels_last";
   int64_t seed = 0;
-  int threads = 0;               // 0: number of cores
   std::string device = "cpu";    // cpu | cuda | cuda:N
-  int64_t checkpoint_interval = 1000;
-  int64_t log_interval = 20;
   int64_t curve_points = 200;    // loss/gradient curve samples kept in the result
+  RunOptions run;                // JSON "run": machine facts, outside the comparable config
 };
 
 // config.model (a preset name or an object) with config.model_overrides merged in: the input

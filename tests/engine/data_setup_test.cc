@@ -18,7 +18,7 @@ using nlohmann::json;
 
 TrainConfig Smoke(const json& patch = json::object()) {
   json config = MergeConfig(ProfileDefaults("smoke"), patch, "test");
-  config["threads"] = 1;
+  config["run"]["threads"] = 1;
   return ParseTrainConfig(config);
 }
 

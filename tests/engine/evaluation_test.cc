@@ -23,7 +23,7 @@ struct Fixture {
 
 Fixture Make() {
   json j = MergeConfig(ProfileDefaults("smoke"), json::object(), "test");
-  j["threads"] = 1;
+  j["run"]["threads"] = 1;
   Fixture f;
   f.config = ParseTrainConfig(j);
   f.data = SetUpData(f.config, ::scratchdet::testing::TempDir() + "/evaluation_cache",

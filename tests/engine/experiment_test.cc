@@ -33,7 +33,7 @@ TEST(ExperimentTest, ResolutionOrderProfileThenExperimentThenProfilePatchThenFla
   EXPECT_EQ(c["data"]["shapes"]["seed"], 11);      // --set, nested
   EXPECT_EQ(c["solver"]["momentum"], 0.9);         // profile default
   EXPECT_EQ(c["seed"], 3);
-  EXPECT_EQ(c["threads"], 1);
+  EXPECT_EQ(c["run"]["threads"], 1);
   EXPECT_EQ(c["model"]["backbone"], "vgg16");
   EXPECT_NO_THROW(ParseTrainConfig(c));
   r.profile = "paper";
@@ -96,7 +96,7 @@ TEST(ExperimentTest, OverridesThatChangeTheConfigGetTheirOwnDirectory) {
   ExperimentRequest r;
   r.results_root = "/r";
   r.profile = "smoke";
-  r.overrides = {"solver.lr=0.01", "threads=1", "checkpoint_interval=3"};
+  r.overrides = {"solver.lr=0.01", "run.threads=1", "run.checkpoint_interval=3"};
   EXPECT_EQ(RunDirectory(e, r, 0), "/r/smoke/table_a/bn_head_lr0.01/seed0");
   r.overrides = {"solver.lr=0.02"};
   const std::string variant = RunDirectory(e, r, 0);
@@ -143,14 +143,14 @@ TEST(ExperimentTest, FinishedRunIsReusedUnlessTheResultWouldDiffer) {
   r.cache_root = testing::TempDir() + "/cache_probe_shapes";
   r.threads = 1;
   r.fresh = true;
-  r.overrides = {"solver.iterations=2", "checkpoint_interval=1", "log_interval=1"};
+  r.overrides = {"solver.iterations=2", "run.checkpoint_interval=1", "run.log_interval=1"};
   ASSERT_EQ(RunExperimentCommand(e, r), 0);
   const std::string path = RunDirectory(e, r, 0) + "/result.json";
   const std::string first = ReadFile(path);
 
   r.fresh = false;
   r.threads = 2;
-  r.overrides = {"solver.iterations=2", "checkpoint_interval=0", "log_interval=5"};
+  r.overrides = {"solver.iterations=2", "run.checkpoint_interval=0", "run.log_interval=5"};
   ASSERT_EQ(RunExperimentCommand(e, r), 0);
   EXPECT_EQ(ReadFile(path), first);  // reused: not one byte rewritten
 

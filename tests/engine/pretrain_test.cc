@@ -21,7 +21,7 @@ using nlohmann::json;
 TrainConfig PretrainConfig(int64_t seed) {
   json config = MergeConfig(ProfileDefaults("smoke"), json::object(), "test");
   config["model"] = {{"backbone", "vgg16_bn"}, {"extras", "ssd"}, {"bn_backbone", true}};
-  config["threads"] = 1;
+  config["run"]["threads"] = 1;
   config["seed"] = seed;
   config["pretrain"] = {{"enabled", true}, {"source", "shapes_crops"}, {"iterations", 3},
                         {"batch_size", 4},  {"input_size", 32},         {"lr", 0.01}};

@@ -34,7 +34,7 @@ TrainConfig SmokeConfig(const json& patch = json::object()) {
   json config = MergeConfig(ProfileDefaults("smoke"), patch, "test");
   config["model"] = {{"backbone", "vgg16_bn"}, {"extras", "ssd"}, {"bn_backbone", true},
                      {"bn_extras", true},      {"bn_pred", true}};
-  config["threads"] = 1;  // exact resume compares bit-for-bit: one fixed thread count
+  config["run"]["threads"] = 1;  // exact resume compares bit-for-bit: one fixed thread count
   return ParseTrainConfig(config);
 }
 
@@ -111,7 +111,7 @@ TEST(RunTest, DivergenceIsAResultNotACrash) {
   json patch = {{"solver", {{"lr", 1e6}, {"warmup_iterations", 0}}}};
   json config = MergeConfig(ProfileDefaults("smoke"), patch, "test");
   config["model"] = {{"backbone", "vgg16"}, {"extras", "ssd"}};
-  config["threads"] = 1;
+  config["run"]["threads"] = 1;
   const RunContext context = Context("diverge");
   const json result = TrainAndEvaluate(ParseTrainConfig(config), context);
   EXPECT_EQ(result["status"]["state"], "diverged");
@@ -160,7 +160,7 @@ TEST(RunTest, ResumingIntoAnotherConfigIsRefusedAndChangesNothing) {
   EXPECT_EQ(ReadFile(context.run_dir + "/result.json"), before);
   // The same config with another thread count is the same run: reused, resumed at the end.
   TrainConfig same = SmokeConfig();
-  same.threads = 2;
+  same.run.threads = 2;
   const json again = TrainAndEvaluate(same, context);
   EXPECT_EQ(again["resumed_from_iteration"], 8);
   EXPECT_EQ(again["config_hash"], json::parse(before)["config_hash"]);
@@ -369,14 +369,30 @@ TEST(RunTest, ExitCodesTellTheOutcomesApart) {
 TEST(RunDirectoryTest, ConfigHashIgnoresSpeedKeysAndNamesDifferences) {
   json a = ToJson(SmokeConfig());
   json b = a;
-  b["threads"] = 7;
-  b["workers"] = 0;
-  b["checkpoint_interval"] = 99;
+  b["run"]["threads"] = 7;
+  b["run"]["workers"] = 0;
+  b["run"]["checkpoint_interval"] = 99;
   EXPECT_EQ(ConfigHash(a), ConfigHash(b));
   b["solver"]["lr"] = 0.5;
   EXPECT_NE(ConfigHash(a), ConfigHash(b));
   EXPECT_EQ(ConfigDifferences(ComparableConfig(a), ComparableConfig(b)),
             (std::vector<std::string>{"solver.lr: 0.05 -> 0.5"}));
+}
+
+// Results and checkpoints written before the machine facts moved into "run" kept them at the
+// top level: they still parse, and hash like the same config written today.
+TEST(RunDirectoryTest, ConfigsWithTopLevelMachineFactsParseAndHashTheSame) {
+  const json now = ToJson(SmokeConfig());
+  json legacy = now;
+  for (const char* key : {"threads", "workers", "checkpoint_interval", "log_interval"})
+    legacy[key] = legacy["run"][key];
+  legacy.erase("run");
+  legacy["threads"] = 5;
+  EXPECT_EQ(ConfigHash(legacy), ConfigHash(now));
+  const TrainConfig parsed = ParseTrainConfig(legacy);
+  EXPECT_EQ(parsed.run.threads, 5);
+  EXPECT_EQ(parsed.run.checkpoint_interval, now["run"]["checkpoint_interval"]);
+  EXPECT_EQ(ComparableConfig(ToJson(parsed)), ComparableConfig(now));
 }
 
 }  // namespace

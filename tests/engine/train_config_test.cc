@@ -33,7 +33,7 @@ TEST(TrainConfigTest, ProfilesParseAndRoundTrip) {
   EXPECT_EQ(paper.solver.iterations, 100000);
   EXPECT_EQ(paper.solver.steps, (std::vector<int64_t>{40000, 75000, 90000}));
   EXPECT_EQ(paper.data.format, "voc");
-  EXPECT_GT(paper.threads, 0);  // 0 resolves to the core count
+  EXPECT_GT(paper.run.threads, 0);  // 0 resolves to the core count
   // mini is a scaled SSD300 (docs/mini.md): 96 px, objects of 0.25-0.9 of the side, the
   // ssd_mini96 priors; smoke and ci keep the documented benchmark's layout.
   const TrainConfig mini = ParseTrainConfig(ProfileDefaults("mini"));
@@ -64,7 +64,7 @@ TEST(TrainConfigTest, ProfilesAreTheJsonFilesBesideTheExperiments) {
     EXPECT_EQ(file.size(), 3u) << entry.path() << ": only name, description, config";
     // The linked profile is the file's patch over the built-in defaults.
     json expected = ToJson(TrainConfig{});
-    expected["threads"] = 0;
+    expected["run"]["threads"] = 0;
     expected = MergeConfig(expected, file.at("config"), "test");
     EXPECT_EQ(ProfileDefaults(file.at("name")), expected) << entry.path();
   }
