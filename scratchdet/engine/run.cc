@@ -318,8 +318,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   try {
     DataSetup data = SetUpData(config, context.cache_root);
     result["data"] = data.description;
-    json model_config = ResolveModelConfig(config, data.num_classes());
-    model::SsdDetector detector = model::BuildDetector(model_config, config.seed);
+    model::SsdDetector detector =
+        model::BuildDetector(ResolveModelConfig(config, data.num_classes()), config.seed);
     detector->to(device);
     const bool channels_last = config.memory_format == "channels_last";
     if (channels_last) model::ToChannelsLast(*detector);

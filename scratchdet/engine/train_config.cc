@@ -206,9 +206,11 @@ json ModelConfigJson(const TrainConfig& config) {
   return model;
 }
 
-json ResolveModelConfig(const TrainConfig& config, int num_classes) {
-  json model = ModelConfigJson(config);
-  model["num_classes"] = num_classes;
+model::ModelConfig ResolveModelConfig(const TrainConfig& config, int num_classes) {
+  if (num_classes < 2)
+    Fail("model config: key 'num_classes' = {} must be >= 2 (background included)", num_classes);
+  model::ModelConfig model = config.model_config;
+  model.num_classes = num_classes;
   return model;
 }
 
@@ -251,7 +253,7 @@ TrainConfig ParseTrainConfig(const json& input) {
   Require(c.curve_points >= 2, "curve_points", "must be >= 2", c.curve_points);
   // The model config is checked here, at resolution time, so that a typo in a model key or
   // value stops the run before any dataset is generated.
-  model::ParseModelConfig(ModelConfigJson(c));
+  c.model_config = model::ParseModelConfig(ModelConfigJson(c));
   if (c.run.threads == 0)
     c.run.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return c;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "scratchdet/model/config.h"
 
 namespace scratchdet::engine {
 
@@ -102,15 +103,19 @@ struct TrainConfig {
   std::string device = "cpu";    // cpu | cuda | cuda:N
   int64_t curve_points = 200;    // loss/gradient curve samples kept in the result
   RunOptions run;                // JSON "run": machine facts, outside the comparable config
+  // `model` with `model_overrides`, parsed and validated when the config is resolved, before
+  // any data is generated; num_classes comes from the data (ResolveModelConfig). Not written
+  // to JSON (`model` and `model_overrides` are).
+  model::ModelConfig model_config;
 };
 
 // config.model (a preset name or an object) with config.model_overrides merged in: the input
 // of model::ParseModelConfig (num_classes still the model default).
 nlohmann::json ModelConfigJson(const TrainConfig& config);
 
-// The model config of a run: ModelConfigJson with num_classes from the data (the data decide
-// the classes: the shapes classes, a VOC class list, a COCO file's categories).
-nlohmann::json ResolveModelConfig(const TrainConfig& config, int num_classes);
+// The model config of a run: config.model_config with num_classes from the data (the data
+// decide the classes: the shapes classes, a VOC class list, a COCO file's categories).
+model::ModelConfig ResolveModelConfig(const TrainConfig& config, int num_classes);
 
 // Parses and validates; throws scratchdet::Error naming the key path on a bad or unknown key.
 TrainConfig ParseTrainConfig(const nlohmann::json& json);

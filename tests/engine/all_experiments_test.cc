@@ -49,9 +49,9 @@ TEST(AllExperimentsTest, EveryExperimentResolvesAndBuildsUnderEveryProfile) {
         resolved["pretrain"]["path"] = "/data/imagenet/train";
       TrainConfig config;
       ASSERT_NO_THROW(config = ParseTrainConfig(resolved));
-      const nlohmann::json model_json = ResolveModelConfig(config, 11);
+      const model::ModelConfig model_config = ResolveModelConfig(config, 11);
       model::SsdDetector detector{nullptr};
-      ASSERT_NO_THROW(detector = model::BuildDetector(model_json, 0));
+      ASSERT_NO_THROW(detector = model::BuildDetector(model_config, 0));
       std::vector<box::FeatureMapSize> maps;
       ASSERT_NO_THROW(maps = detector->FeatureMapSizes(config.input_size, config.input_size));
       ASSERT_EQ(static_cast<int>(maps.size()), detector->prior_config().num_levels());

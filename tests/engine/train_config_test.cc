@@ -72,6 +72,28 @@ TEST(TrainConfigTest, ProfilesAreTheJsonFilesBesideTheExperiments) {
   EXPECT_EQ(files, (std::vector<std::string>{"ci", "mini", "paper", "smoke"}));
 }
 
+TEST(TrainConfigTest, TheModelConfigIsTypedAndResolvedWithTheConfig) {
+  json j = ProfileDefaults("mini");
+  j["model"] = "scratchdet300";
+  const TrainConfig c = ParseTrainConfig(j);
+  EXPECT_EQ(c.model_config.preset, "scratchdet300");
+  EXPECT_EQ(c.model_config.backbone, "root_resnet34");
+  EXPECT_EQ(c.model_config.width_multiplier, 0.25);         // the mini profile's override
+  EXPECT_EQ(c.model_config.prior_config, "ssd_mini96");
+  const model::ModelConfig resolved = ResolveModelConfig(c, 11);
+  EXPECT_EQ(resolved.num_classes, 11);
+  EXPECT_EQ(resolved.backbone, "root_resnet34");
+  EXPECT_THROW(ResolveModelConfig(c, 1), Error);            // no object class
+  j["model_overrides"]["extras_tial"] = "mmdet";          // a typo: refused at resolution
+  try {
+    ParseTrainConfig(j);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown key 'extras_tial'"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(TrainConfigTest, BadValuesNameTheKey) {
   json j = ProfileDefaults("smoke");
   j["solver"]["lr"] = -1;
