@@ -7,6 +7,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java        # Bazel 4.2.3, offline rules_java
   g++ git
   libtorch-dev                            # LibTorch 1.13.1 (CPU)
+  libgloo-dev                             # Gloo headers for c10d's ProcessGroupGloo
   libopencv-dev                           # image decode/encode and resize
   nlohmann-json3-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,0 +1,156 @@
+// c10d (Gloo) collectives between two processes on this machine: the test process is rank 0
+// and a forked child rank 1 (forked before any tensor work, so no thread pool is copied).
+#include "scratchdet/engine/data_parallel.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+
+#include "scratchdet/core/error.h"
+
+namespace scratchdet::engine {
+namespace {
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ProcessGroupConfig Config(int rank, int port) {
+  ProcessGroupConfig c;
+  c.rank = rank;
+  c.world_size = 2;
+  c.master_port = port;
+  c.timeout = std::chrono::seconds(30);
+  return c;
+}
+
+// What both ranks check; returns the number of failed checks (the child's exit code).
+int Exchange(int rank, int port) {
+  int failures = 0;
+  auto check = [&](bool ok, const char* what) {
+    if (!ok) {
+      ++failures;
+      ADD_FAILURE() << "rank " << rank << ": " << what;
+    }
+  };
+  torch::set_num_threads(1);
+  DataParallelGroup group(Config(rank, port));
+  check(group.rank() == rank && group.world_size() == 2, "rank and world size");
+
+  // Broadcast: every rank ends with rank 0's parameters and buffers.
+  torch::Tensor weight = torch::full({2, 3}, static_cast<float>(rank + 1));
+  torch::Tensor counter = torch::full({4}, static_cast<int64_t>(10 * (rank + 1)));
+  group.Broadcast({weight, counter});
+  check(torch::equal(weight, torch::full({2, 3}, 1.0f)), "broadcast float");
+  check(torch::equal(counter, torch::full({4}, static_cast<int64_t>(10))), "broadcast int64");
+
+  // Gradients: on rank r, parameter i has gradient (r + 1) * (i + 1) everywhere; the mean is
+  // 1.5 (i + 1), exact in float. 16-byte buckets split the tensors over several allreduces
+  // (a 5-element gradient gets a bucket of its own). A parameter without a gradient stays so.
+  std::vector<torch::Tensor> params;
+  const std::vector<std::vector<int64_t>> shapes = {{3}, {2, 2}, {1}, {5}, {2}};
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    torch::Tensor p = torch::zeros(shapes[i], torch::requires_grad());
+    if (i != 2) p.mutable_grad() = torch::full(shapes[i], static_cast<float>((rank + 1) * (i + 1)));
+    params.push_back(p);
+  }
+  group.AverageGradients(params, /*bucket_bytes=*/16);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    if (i == 2) {
+      check(!params[i].grad().defined(), "no gradient stays undefined");
+      continue;
+    }
+    check(torch::equal(params[i].grad(), torch::full(shapes[i], 1.5f * (i + 1))), "mean gradient");
+  }
+
+  // The trainer with the sync hook: rank r's loss is (w - target_r)^2 with targets 2 and 4,
+  // so the averaged update equals one process accumulating both micro-batches (w: 0 -> 0.6).
+  torch::Tensor w = torch::zeros({1}, torch::requires_grad());
+  torch::optim::SGD sgd({w}, torch::optim::SGDOptions(0.1));
+  TrainerOptions options;
+  options.iterations = 1;
+  options.schedule.base_lr = 0.1;
+  Trainer trainer(options, {w}, sgd,
+                  [&](int64_t, int) { return (w - (rank == 0 ? 2.0 : 4.0)).pow(2).sum(); });
+  GradientSyncHook sync(group, {w});
+  trainer.AddHook(&sync);
+  trainer.Run(0);
+  check(std::abs(w.item<double>() - 0.6) < 1e-6, "synchronised update");
+  group.Barrier();
+  return failures;
+}
+
+TEST(DataParallelTest, TwoProcessesBroadcastAverageAndTrainAsOne) {
+  const int port = FreePort();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(Exchange(1, port));
+  Exchange(0, port);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "rank 1 failed checks";
+}
+
+TEST(DataParallelTest, ARankThatNeverJoinsIsAnErrorWithinTheTimeout) {
+  ProcessGroupConfig config = Config(0, FreePort());
+  config.timeout = std::chrono::seconds(2);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    DataParallelGroup group(config);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rank 0 of 2: could not join the process group at "
+                                         "127.0.0.1:"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(DataParallelTest, TorchrunsEnvironment) {
+  EXPECT_EQ(ProcessGroupFromEnvironment({}).world_size, 1);
+  const ProcessGroupConfig c = ProcessGroupFromEnvironment(
+      {{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "10.0.0.5"}, {"MASTER_PORT", "29400"},
+       {"TORCHELASTIC_USE_AGENT_STORE", "True"}, {"TORCHELASTIC_RESTART_COUNT", "3"}});
+  EXPECT_EQ(c.rank, 1);
+  EXPECT_EQ(c.world_size, 2);
+  EXPECT_EQ(c.master_addr, "10.0.0.5");
+  EXPECT_EQ(c.master_port, 29400);
+  EXPECT_FALSE(c.rank0_hosts_store);  // the launcher's agent hosts it
+  EXPECT_EQ(c.store_prefix, "/worker/attempt_3");
+  EXPECT_TRUE(ProcessGroupFromEnvironment(
+                  {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})
+                  .rank0_hosts_store);
+  auto error = [](const std::map<std::string, std::string>& env) {
+    try {
+      ProcessGroupFromEnvironment(env);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "a"}}).find("MASTER_PORT"),
+            std::string::npos);
+  EXPECT_NE(error({{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})
+                .find("RANK=2 is not below WORLD_SIZE=2"),
+            std::string::npos);
+  EXPECT_NE(error({{"WORLD_SIZE", "two"}}).find("WORLD_SIZE='two'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace scratchdet::engine
