@@ -7,20 +7,14 @@
 #include "scratchdet/data/coco_dataset.h"
 #include "scratchdet/eval/coco_json.h"
 #include "tests/testing/temp_files.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::data {
 namespace {
 
 using ::scratchdet::testing::WriteTemp;
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::scratchdet::testing::ErrorOf;
 
 TEST(CocoFileTest, ReadsIdsInFileOrderAndTheImageOfEveryAnnotation) {
   const std::string path = WriteTemp("coco_file_good.json", R"({

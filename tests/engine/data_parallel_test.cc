@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "scratchdet/core/error.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -137,12 +138,7 @@ TEST(DataParallelTest, TorchrunsEnvironment) {
                   {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})
                   .rank0_hosts_store);
   auto error = [](const std::map<std::string, std::string>& env) {
-    try {
-      ProcessGroupFromEnvironment(env);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
+    return ::scratchdet::testing::ErrorOf([&] { ProcessGroupFromEnvironment(env); });
   };
   EXPECT_NE(error({{"WORLD_SIZE", "2"}, {"RANK", "0"}, {"MASTER_ADDR", "a"}}).find("MASTER_PORT"),
             std::string::npos);

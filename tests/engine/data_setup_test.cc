@@ -9,6 +9,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/train_config.h"
 #include "tests/testing/temp_files.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -22,14 +23,7 @@ TrainConfig Smoke(const json& patch = json::object()) {
   return ParseTrainConfig(config);
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::scratchdet::testing::ErrorOf;
 
 TEST(DataSetupTest, ShapesAreGeneratedOnceAndReadBack) {
   const std::string cache = ::scratchdet::testing::FreshDir("data_setup_cache");

@@ -9,19 +9,13 @@
 
 #include "scratchdet/core/error.h"
 #include "tests/testing/temp_files.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::model {
 namespace {
 
 // The message of the Error `f` throws ("" when it does not throw).
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::scratchdet::testing::ErrorOf;
 
 void ExpectErrorNaming(const nlohmann::json& config, const std::string& needle) {
   const std::string error = ErrorOf([&] { ParseModelConfig(config); });

@@ -15,18 +15,12 @@
 #include "scratchdet/model/layers.h"
 #include "scratchdet/model/mac_counter.h"
 #include "scratchdet/model/model_summary.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::model {
 namespace {
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::scratchdet::testing::ErrorOf;
 
 struct Combination {
   std::string backbone, extras, tail;

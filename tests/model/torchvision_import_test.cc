@@ -17,6 +17,7 @@
 #include "scratchdet/model/mac_counter.h"
 #include "scratchdet/model/ssd.h"
 #include "tests/testing/temp_files.h"
+#include "tests/testing/error_of.h"
 
 namespace scratchdet::model {
 namespace {
@@ -52,14 +53,7 @@ double RelativeError(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a - b).abs().max() / b.abs().max()).item<double>();
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::scratchdet::testing::ErrorOf;
 
 TEST(TorchvisionImportTest, Vgg16BnConv4_3MatchesTorchvision) {
   auto backbone = Backbone("vgg16_bn");
