@@ -112,32 +112,30 @@ std::optional<json> CachedResult(const std::string& run_dir, const TrainConfig& 
   return std::nullopt;
 }
 
-// A finished run (ok or diverged) of another experiment with the same comparable config and
-// seed under the same results root and profile (e.g. table_d/root_resnet18 is
-// table_c/root_resnet18: the same model and recipe appear in two paper tables). Returns its
-// directory.
-std::optional<std::string> SameConfigRun(const std::string& root, const std::string& profile,
-                                         const std::string& run_dir, const TrainConfig& config) {
+// A finished run of another experiment that CachedResult would reuse for `config`: the same
+// comparable config and seed under the same results root and profile (e.g.
+// table_d/root_resnet18 is table_c/root_resnet18: the same model and recipe appear in two
+// paper tables).
+struct SameConfigRun {
+  std::string dir;
+  json result;
+};
+std::optional<SameConfigRun> FindSameConfigRun(const std::string& root,
+                                               const std::string& profile,
+                                               const std::string& run_dir,
+                                               const TrainConfig& config) {
   namespace fs = std::filesystem;
   const fs::path profile_dir = fs::path(root) / profile;
   std::error_code error;
   if (!fs::is_directory(profile_dir, error)) return std::nullopt;
-  const json wanted = ComparableConfig(ToJson(config));
   std::vector<fs::path> candidates;
   for (const auto& entry : fs::recursive_directory_iterator(profile_dir, error))
-    if (entry.path().filename() == "result.json") candidates.push_back(entry.path());
+    if (entry.path().filename() == "result.json") candidates.push_back(entry.path().parent_path());
   std::sort(candidates.begin(), candidates.end());  // the same choice on every machine
-  for (const fs::path& path : candidates) {
-    if (fs::equivalent(path.parent_path(), run_dir, error)) continue;
-    if (!fs::exists(path.parent_path() / "model.pt")) continue;
-    try {
-      const json result = json::parse(ReadFile(path.string()));
-      const std::string state = result.at("status").at("state");
-      if ((state == "ok" || state == "diverged") &&
-          ComparableConfig(result.at("config")) == wanted)
-        return path.parent_path().string();
-    } catch (const std::exception&) {
-    }
+  for (const fs::path& dir : candidates) {
+    if (fs::equivalent(dir, run_dir, error) || !fs::exists(dir / "model.pt")) continue;
+    if (auto result = CachedResult(dir.string(), config))
+      return SameConfigRun{dir.string(), *result};
   }
   return std::nullopt;
 }
@@ -145,21 +143,21 @@ std::optional<std::string> SameConfigRun(const std::string& root, const std::str
 // Takes over `source`'s finished run as this experiment's: result.json with this
 // experiment's name and a `reused_from` record, curves.csv and model.pt copied. The numbers
 // are the ones this run would compute (same comparable config, same seed).
-json ReuseRun(const Experiment& e, const std::string& source, const std::string& run_dir,
+json ReuseRun(const Experiment& e, const SameConfigRun& source, const std::string& run_dir,
               const std::string& root) {
   namespace fs = std::filesystem;
-  json result = json::parse(ReadFile(source + "/result.json"));
+  json result = source.result;
   const json original = result.at("experiment");
   result["experiment"] = ExperimentMeta(e);
   result["paper_value"] = e.paper_value;
   result["reused_from"] = {
-      {"run", fs::relative(source, root).string()},
+      {"run", fs::relative(source.dir, root).string()},
       {"experiment", original.value("table", "") + "/" + original.value("name", "")},
       {"why", "same comparable config and seed: the run this experiment would make"}};
   fs::create_directories(run_dir);
   const RunDirectoryLock lock(run_dir);
   for (const char* file : {"curves.csv", "model.pt"}) {
-    const fs::path from = fs::path(source) / file;
+    const fs::path from = fs::path(source.dir) / file;
     if (fs::exists(from))
       WriteFileAtomic(run_dir + "/" + file, ReadFile(from.string()));
   }
@@ -180,10 +178,10 @@ json RunOne(const Experiment& e, const ExperimentRequest& r, int64_t seed,
     }
     const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
     if (!std::filesystem::exists(run_dir + "/checkpoint.pt")) {
-      if (auto source = SameConfigRun(root, r.profile, run_dir, config)) {
+      if (auto source = FindSameConfigRun(root, r.profile, run_dir, config)) {
         fmt::print("== {} seed {}: the same config and seed ran as {}; reusing it (--fresh to "
                    "train anyway)\n",
-                   e.name, seed, *source);
+                   e.name, seed, source->dir);
         return ReuseRun(e, *source, run_dir, root);
       }
     }

@@ -198,13 +198,15 @@ json UpgradeLegacyConfig(json config) {
   return config;
 }
 
-}  // namespace
-
+// config.model (a preset name or an object) with config.model_overrides merged in: the input
+// of model::ParseModelConfig (num_classes still the model default).
 json ModelConfigJson(const TrainConfig& config) {
   json model = config.model.is_string() ? json{{"preset", config.model}} : config.model;
   for (const auto& [key, value] : config.model_overrides.items()) model[key] = value;
   return model;
 }
+
+}  // namespace
 
 model::ModelConfig ResolveModelConfig(const TrainConfig& config, int num_classes) {
   if (num_classes < 2)

@@ -109,10 +109,6 @@ struct TrainConfig {
   model::ModelConfig model_config;
 };
 
-// config.model (a preset name or an object) with config.model_overrides merged in: the input
-// of model::ParseModelConfig (num_classes still the model default).
-nlohmann::json ModelConfigJson(const TrainConfig& config);
-
 // The model config of a run: config.model_config with num_classes from the data (the data
 // decide the classes: the shapes classes, a VOC class list, a COCO file's categories).
 model::ModelConfig ResolveModelConfig(const TrainConfig& config, int num_classes);

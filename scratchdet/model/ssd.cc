@@ -104,8 +104,8 @@ DetectionLoss SsdDetectorImpl::Loss(const torch::Tensor& images,
   const torch::Tensor priors = Priors(height, width).to(images.device());
   const box::MatchTargets targets = box::MatchPriors(boxes, labels, priors, prior_config_.variances);
   DetectionLoss loss{box::MultiBoxLoss(out.loc, out.conf, targets), {}};
-  const std::vector<int64_t> level_ends =
-      box::PriorLevelEnds(prior_config_, FeatureMapSizes(height, width));
+  // The forward's own map sizes (equal to FeatureMapSizes, tested) give the level bounds.
+  const std::vector<int64_t> level_ends = box::PriorLevelEnds(prior_config_, out.maps);
   const torch::Tensor per_prior = (targets.labels > 0).sum(0).to(torch::kCPU);  // [P]
   int64_t begin = 0;
   for (int64_t end : level_ends) {
