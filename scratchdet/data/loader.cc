@@ -56,6 +56,12 @@ DataLoader::DataLoader(std::shared_ptr<const DetectionDataset> dataset, DataLoad
          start_.position, n);
   if (!options_.train && start_.epoch != 0)
     Fail("data loader: an evaluation pass has only epoch 0");
+  const LoaderShard& shard = options_.shard;
+  if (shard.count < 1 || shard.group_batches < 1 || shard.rank < 0 || shard.rank >= shard.count)
+    Fail("data loader: shard rank {} of {} (groups of {} batches) is not valid", shard.rank,
+         shard.count, shard.group_batches);
+  if (shard.count > 1 && !options_.train)
+    Fail("data loader: only a training stream can be sharded");
   transform_ = options_.transform ? options_.transform
                : options_.train   ? SsdTrainTransform(options_.input_size)
                                   : SsdTestTransform(options_.input_size);
@@ -72,10 +78,28 @@ DataLoader::~DataLoader() {
   for (std::thread& worker : workers_) worker.join();
 }
 
+int64_t DataLoader::StreamOffset(int64_t sequence) const {
+  const LoaderShard& shard = options_.shard;
+  if (shard.count == 1) return sequence;
+  const int64_t batch = options_.batch_size;
+  const int64_t group = shard.group_batches;
+  const int64_t local_batch = sequence / batch;
+  const int64_t round = local_batch / group;
+  const int64_t global_batch = (round * shard.count + shard.rank) * group + local_batch % group;
+  return global_batch * batch + sequence % batch;
+}
+
 LoaderState DataLoader::state() const {
   std::lock_guard<std::mutex> lock(mutex_);
   const int64_t n = samples_per_epoch();
-  const int64_t absolute = start_.position + consumed_sequence_;
+  // At a round boundary the next round starts for every rank at the same stream position.
+  const int64_t round_samples =
+      static_cast<int64_t>(options_.batch_size) * options_.shard.group_batches;
+  const int64_t offset =
+      consumed_sequence_ % round_samples == 0
+          ? consumed_sequence_ / round_samples * round_samples * options_.shard.count
+          : StreamOffset(consumed_sequence_);
+  const int64_t absolute = start_.position + offset;
   if (!options_.train && absolute >= n) return {0, n};  // the pass is over
   return {start_.epoch + absolute / n, absolute % n};
 }
@@ -84,7 +108,7 @@ DataLoader::Prepared DataLoader::Prepare(int64_t sequence) const {
   Prepared prepared;
   try {
     const int64_t n = samples_per_epoch();
-    const int64_t absolute = start_.position + sequence;
+    const int64_t absolute = start_.position + StreamOffset(sequence);
     const int64_t epoch = start_.epoch + absolute / n;
     const int64_t position = absolute % n;
     // Each worker keeps the order of the epoch it is in; recomputing it is cheap (O(n)).

@@ -40,6 +40,18 @@ struct Batch {
   int64_t size() const { return static_cast<int64_t>(image_ids.size()); }
 };
 
+// Data-parallel training (engine/data_parallel.h): the training stream, batch after batch, is
+// dealt out in rounds of `count` x `group_batches` batches; in each round rank r gets batches
+// r * group_batches ... (r + 1) * group_batches - 1. With group_batches = the accumulation steps,
+// rank r's micro-batch a of iteration i is batch (i * count + r) * group_batches + a of the
+// one-process stream: W processes with per-process batch B train on exactly the batches of one
+// process with batch B and W x accumulation steps.
+struct LoaderShard {
+  int rank = 0;
+  int count = 1;
+  int group_batches = 1;
+};
+
 struct DataLoaderOptions {
   int batch_size = 32;
   int input_size = 300;  // square network input (warp-resize)
@@ -56,9 +68,13 @@ struct DataLoaderOptions {
   // Overrides the pipeline (default: SsdTrainTransform / SsdTestTransform of input_size). Must
   // end with an input_size x input_size CV_32FC3 image.
   std::shared_ptr<const Transform> transform;
+  // Training only: this process's share of the stream (count 1: all of it).
+  LoaderShard shard;
 };
 
-// Where the loader stands: the next sample is position `position` of epoch `epoch`.
+// Where the loader stands: the next sample is position `position` of epoch `epoch`. For a
+// sharded loader, positions are those of the whole (unsharded) stream; between rounds (at
+// iteration boundaries) every rank's loader has the same state.
 struct LoaderState {
   int64_t epoch = 0;
   int64_t position = 0;
@@ -101,6 +117,8 @@ class DataLoader {
   };
 
   Prepared Prepare(int64_t sequence) const;
+  // The position in the unsharded stream (from start_) of this loader's `sequence`-th sample.
+  int64_t StreamOffset(int64_t sequence) const;
   void WorkerLoop();
   Batch Assemble(std::vector<Prepared>& samples) const;
 

@@ -1,12 +1,16 @@
 #include "scratchdet/engine/data_parallel.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 
 #include "scratchdet/core/error.h"
 
@@ -64,6 +68,7 @@ DataParallelGroup::DataParallelGroup(const ProcessGroupConfig& config) : config_
     store = c10::make_intrusive<c10d::TCPStore>(config.master_addr, store_options);
     if (!config.store_prefix.empty())
       store = c10::make_intrusive<c10d::PrefixStore>(config.store_prefix, store);
+    store_ = store;
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->timeout = config.timeout;
     options->devices.push_back(
@@ -79,15 +84,45 @@ DataParallelGroup::DataParallelGroup(const ProcessGroupConfig& config) : config_
 
 DataParallelGroup::~DataParallelGroup() = default;
 
+void DataParallelGroup::Wait(const c10::intrusive_ptr<c10d::Work>& work,
+                             const std::string& what) {
+  try {
+    work->wait();
+  } catch (const std::exception& e) {
+    const std::string lost = DescribeLostRanks();
+    Fail("rank {} of {}: {} failed{}: {}", config_.rank, config_.world_size, what,
+         lost.empty() ? "" : " (" + lost + ")", e.what());
+  }
+}
+
+std::string DataParallelGroup::DescribeLostRanks() {
+  // Every rank that is still there marks itself under this failure's generation; who has not
+  // within a few seconds is gone (or hangs).
+  const std::string generation = fmt::format("scratchdet/alive/{}/", failures_++);
+  try {
+    store_->set(generation + std::to_string(config_.rank), std::vector<uint8_t>{1});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    std::vector<int> missing;
+    do {
+      missing.clear();
+      for (int r = 0; r < config_.world_size; ++r)
+        if (!store_->check({generation + std::to_string(r)})) missing.push_back(r);
+      if (missing.empty()) return "";
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return fmt::format("rank(s) {} stopped or cannot be reached", fmt::join(missing, ", "));
+  } catch (const std::exception&) {
+    return config_.rank0_hosts_store
+               ? "rank 0, which hosts the store, stopped or cannot be reached"
+               : "the launcher's store cannot be reached";
+  }
+}
+
 void DataParallelGroup::Broadcast(const std::vector<torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
   for (const torch::Tensor& t : tensors) {
     std::vector<at::Tensor> one = {t.is_contiguous() ? t : t.contiguous()};
-    try {
-      group_->broadcast(one)->wait();
-    } catch (const std::exception& e) {
-      Fail("rank {}: broadcast from rank 0 failed: {}", config_.rank, e.what());
-    }
+    Wait(group_->broadcast(one), "broadcast from rank 0");
     if (!one[0].is_same(t)) t.copy_(one[0]);
   }
 }
@@ -111,12 +146,7 @@ void DataParallelGroup::AverageGradients(const std::vector<torch::Tensor>& param
     std::vector<torch::Tensor> flat_parts;
     for (size_t i = begin; i < end; ++i) flat_parts.push_back(grads[i].reshape({-1}));
     std::vector<at::Tensor> bucket = {torch::cat(flat_parts)};
-    try {
-      group_->allreduce(bucket)->wait();
-    } catch (const std::exception& e) {
-      Fail("rank {}: gradient allreduce failed (did another rank stop?): {}", config_.rank,
-           e.what());
-    }
+    Wait(group_->allreduce(bucket), "gradient allreduce");
     bucket[0].div_(config_.world_size);
     int64_t offset = 0;
     for (size_t i = begin; i < end; ++i) {
@@ -128,12 +158,72 @@ void DataParallelGroup::AverageGradients(const std::vector<torch::Tensor>& param
   }
 }
 
-void DataParallelGroup::Barrier() {
-  try {
-    group_->barrier()->wait();
-  } catch (const std::exception& e) {
-    Fail("rank {}: barrier failed: {}", config_.rank, e.what());
-  }
+void DataParallelGroup::Sum(std::vector<double>& values) {
+  if (values.empty()) return;
+  std::vector<at::Tensor> one = {
+      torch::from_blob(values.data(), {static_cast<int64_t>(values.size())}, torch::kFloat64)
+          .clone()};
+  Wait(group_->allreduce(one), "allreduce of the iteration's numbers");
+  std::memcpy(values.data(), one[0].data_ptr<double>(), values.size() * sizeof(double));
+}
+
+std::vector<std::string> DataParallelGroup::AllGather(const std::string& bytes) {
+  const int world = config_.world_size;
+  std::vector<at::Tensor> size = {torch::full({1}, static_cast<int64_t>(bytes.size()), torch::kInt64)};
+  std::vector<std::vector<at::Tensor>> sizes(1);
+  for (int r = 0; r < world; ++r) sizes[0].push_back(torch::empty({1}, torch::kInt64));
+  Wait(group_->allgather(sizes, size), "allgather of sizes");
+  int64_t longest = 0;
+  for (const at::Tensor& t : sizes[0]) longest = std::max(longest, t.item<int64_t>());
+  std::vector<at::Tensor> mine = {torch::zeros({std::max<int64_t>(longest, 1)}, torch::kUInt8)};
+  std::memcpy(mine[0].data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  std::vector<std::vector<at::Tensor>> all(1);
+  for (int r = 0; r < world; ++r) all[0].push_back(torch::empty_like(mine[0]));
+  Wait(group_->allgather(all, mine), "allgather");
+  std::vector<std::string> out;
+  for (int r = 0; r < world; ++r)
+    out.emplace_back(reinterpret_cast<const char*>(all[0][r].data_ptr<uint8_t>()),
+                     static_cast<size_t>(sizes[0][r].item<int64_t>()));
+  return out;
+}
+
+std::string DataParallelGroup::BroadcastBytes(const std::string& bytes) {
+  std::vector<at::Tensor> size = {
+      torch::full({1}, static_cast<int64_t>(bytes.size()), torch::kInt64)};
+  Wait(group_->broadcast(size), "broadcast from rank 0");
+  const int64_t n = size[0].item<int64_t>();
+  std::vector<at::Tensor> data = {torch::zeros({std::max<int64_t>(n, 1)}, torch::kUInt8)};
+  if (config_.rank == 0) std::memcpy(data[0].data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  Wait(group_->broadcast(data), "broadcast from rank 0");
+  return std::string(reinterpret_cast<const char*>(data[0].data_ptr<uint8_t>()),
+                     static_cast<size_t>(n));
+}
+
+void DataParallelGroup::Barrier() { Wait(group_->barrier(), "barrier"); }
+
+DataParallelHook::DataParallelHook(DataParallelGroup& group, std::vector<torch::Tensor> parameters,
+                                   std::vector<torch::Tensor> buffers,
+                                   std::function<std::vector<double*>()> scalars,
+                                   std::function<bool()> local_stop)
+    : group_(group),
+      parameters_(std::move(parameters)),
+      buffers_(std::move(buffers)),
+      scalars_(std::move(scalars)),
+      local_stop_(std::move(local_stop)) {}
+
+void DataParallelHook::AfterBackward(Trainer&, int64_t, IterationRecord& record) {
+  const auto start = std::chrono::steady_clock::now();
+  group_.AverageGradients(parameters_);
+  const std::vector<double*> scalars = scalars_ ? scalars_() : std::vector<double*>{};
+  std::vector<double> values = {record.loss, local_stop_ && local_stop_() ? 1.0 : 0.0};
+  for (const double* v : scalars) values.push_back(*v);
+  group_.Sum(values);
+  const double world = group_.world_size();
+  record.loss = values[0] / world;
+  stop_requested_ = values[1] > 0;
+  for (size_t i = 0; i < scalars.size(); ++i) *scalars[i] = values[i + 2] / world;
+  group_.Broadcast(buffers_);
+  sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace scratchdet::engine

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +19,9 @@
 
 namespace c10d {
 class ProcessGroupGloo;
-}
+class Store;
+class Work;
+}  // namespace c10d
 
 namespace scratchdet::engine {
 
@@ -52,6 +55,13 @@ class DataParallelGroup {
 
   int rank() const { return config_.rank; }
   int world_size() const { return config_.world_size; }
+  const ProcessGroupConfig& config() const { return config_; }
+  // The c10d backend: "gloo" (CPU tensors).
+  std::string backend() const { return "gloo"; }
+
+  // Every collective below throws scratchdet::Error when a peer stops or does not answer
+  // within the timeout; the message names this rank and the ranks that are gone
+  // (DescribeLostRanks).
 
   // Every rank ends with rank 0's values (in place; CPU tensors, any dtype).
   void Broadcast(const std::vector<torch::Tensor>& tensors);
@@ -60,24 +70,59 @@ class DataParallelGroup {
   // larger than that gets a bucket of its own), one allreduce per bucket.
   void AverageGradients(const std::vector<torch::Tensor>& parameters,
                         int64_t bucket_bytes = 25 << 20);
+  // `values` becomes their sums over the ranks (the same on every rank).
+  void Sum(std::vector<double>& values);
+  // Every rank's `bytes`, in rank order.
+  std::vector<std::string> AllGather(const std::string& bytes);
+  // Rank 0's `bytes` on every rank (the argument of the other ranks is ignored).
+  std::string BroadcastBytes(const std::string& bytes);
   void Barrier();
 
+  // After a failed collective: "rank(s) 1 stopped or cannot be reached" -- the ranks that do
+  // not answer through the store within a few seconds; or that the store itself is gone.
+  std::string DescribeLostRanks();
+
  private:
+  // Waits for one collective; on failure throws naming `what`, this rank and the lost ranks.
+  void Wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what);
+
   ProcessGroupConfig config_;
+  c10::intrusive_ptr<c10d::Store> store_;
   std::shared_ptr<c10d::ProcessGroupGloo> group_;
+  int failures_ = 0;
 };
 
-// The trainer hook (trainer.h) that averages the gradients across the group after the
-// backward passes of each iteration, before the gradient norm and the update.
-class GradientSyncHook : public TrainerHook {
+// PyTorch DDP's semantics as a trainer hook (trainer.h), after the backward passes of each
+// iteration and before the gradient norm, the divergence check and the update:
+//  - gradients averaged over the ranks (flattened buckets);
+//  - the iteration's loss and the run's own per-iteration `scalars` (curves, diagnostics)
+//    averaged over the ranks, so every rank records the curve of the global batch and takes
+//    the same divergence decision;
+//  - `buffers` (BN running statistics) from rank 0, as DDP's broadcast_buffers: each rank
+//    normalises its training batches with its own batch statistics (paper: BN per GPU), and
+//    every rank holds rank 0's running statistics, so the ranks' models stay identical;
+//  - a stop requested on any rank (`local_stop`, e.g. Ctrl-C) becomes stop_requested() on
+//    every rank in the same iteration.
+// One small allreduce carries the loss, the scalars and the stop flag.
+class DataParallelHook : public TrainerHook {
  public:
-  GradientSyncHook(DataParallelGroup& group, std::vector<torch::Tensor> parameters)
-      : group_(group), parameters_(std::move(parameters)) {}
-  void AfterBackward(Trainer&, int64_t) override { group_.AverageGradients(parameters_); }
+  DataParallelHook(DataParallelGroup& group, std::vector<torch::Tensor> parameters,
+                   std::vector<torch::Tensor> buffers,
+                   std::function<std::vector<double*>()> scalars,
+                   std::function<bool()> local_stop);
+  void AfterBackward(Trainer& trainer, int64_t iteration, IterationRecord& record) override;
+  // Whether any rank asked to stop at the last synchronised iteration.
+  bool stop_requested() const { return stop_requested_; }
+  // Seconds spent in this hook's collectives so far (the benchmark's allreduce time).
+  double sync_seconds() const { return sync_seconds_; }
 
  private:
   DataParallelGroup& group_;
-  std::vector<torch::Tensor> parameters_;
+  std::vector<torch::Tensor> parameters_, buffers_;
+  std::function<std::vector<double*>()> scalars_;
+  std::function<bool()> local_stop_;
+  bool stop_requested_ = false;
+  double sync_seconds_ = 0;
 };
 
 }  // namespace scratchdet::engine

@@ -40,7 +40,7 @@ TrainOutcome Trainer::Run(int64_t start_iteration) {
       (loss / steps).backward();
       record.loss += loss.item<double>() / steps;
     }
-    for (TrainerHook* hook : hooks_) hook->AfterBackward(*this, it);
+    for (TrainerHook* hook : hooks_) hook->AfterBackward(*this, it, record);
     record.grad_norm = GradientNorm(parameters_);
     if (!std::isfinite(record.loss) || !std::isfinite(record.grad_norm)) {
       // Paper Table A: without BN, large learning rates diverge; that is a result.

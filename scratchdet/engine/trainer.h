@@ -34,9 +34,11 @@ class TrainerHook {
   virtual ~TrainerHook() = default;
   // Before the first micro-batch of iteration `iteration` (0-based).
   virtual void BeforeIteration(Trainer& trainer, int64_t iteration) {}
-  // After the backward passes of an iteration, before the gradient norm and the update: where
-  // gradients are synchronised across processes.
-  virtual void AfterBackward(Trainer& trainer, int64_t iteration) {}
+  // After the backward passes of an iteration, before the gradient norm, the divergence check
+  // and the update: where gradients are synchronised across processes. `record` holds the
+  // iteration's loss so far (a data-parallel hook replaces it by the mean over the ranks, so
+  // that every rank takes the same divergence decision).
+  virtual void AfterBackward(Trainer& trainer, int64_t iteration, IterationRecord& record) {}
   // After the update. A hook may call trainer.RequestStop(): the loop ends after the hooks of
   // this iteration have run (later hooks see trainer.stop_requested()).
   virtual void AfterIteration(Trainer& trainer, const IterationRecord& record) {}

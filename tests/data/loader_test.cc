@@ -124,6 +124,38 @@ TEST(DataLoaderTest, ResumesExactlyFromItsState) {
   EXPECT_THROW(DataLoader(dataset, Train(1), LoaderState{0, 13}), Error);
 }
 
+// Data parallel: 2 ranks with groups of 2 batches deal out the one-process stream b0 b1 b2 ...
+// as rank 0: b0 b1 b4 b5 ..., rank 1: b2 b3 b6 b7 ...; between rounds both report the
+// stream's own state, and a rank resumed from it continues with its own batches.
+TEST(DataLoaderTest, ShardsDealTheOneProcessStreamInGroupsOfBatches) {
+  const auto dataset = Shapes();
+  DataLoader whole(dataset, Train(0));
+  const auto stream = Take(whole, 8);  // 40 samples: 3 epochs of 13, plus 1
+  std::vector<std::vector<Batch>> ranks;
+  for (int rank = 0; rank < 2; ++rank) {
+    DataLoaderOptions options = Train(rank);  // 0 and 1 workers: no effect on the batches
+    options.shard = {rank, 2, 2};
+    DataLoader shard(dataset, options);
+    ranks.push_back(Take(shard, 2));
+    EXPECT_EQ(shard.state(), (LoaderState{1, 7}));  // 20 samples of the stream
+    ranks.back().push_back(*shard.Next());          // the second round
+    DataLoader resumed(dataset, options, LoaderState{1, 7});
+    ExpectSameBatch(ranks.back().back(), *resumed.Next(), rank);
+    ranks.back().push_back(*shard.Next());
+    EXPECT_EQ(shard.state(), (LoaderState{3, 1}));  // 40 samples of the stream
+  }
+  const int expected[2][4] = {{0, 1, 4, 5}, {2, 3, 6, 7}};
+  for (int rank = 0; rank < 2; ++rank)
+    for (int k = 0; k < 4; ++k) ExpectSameBatch(ranks[rank][k], stream[expected[rank][k]], k);
+
+  DataLoaderOptions bad = Train(0);
+  bad.shard = {2, 2, 1};
+  EXPECT_THROW(DataLoader(dataset, bad), Error);
+  bad.shard = {0, 2, 1};
+  bad.train = false;
+  EXPECT_THROW(DataLoader(dataset, bad), Error);
+}
+
 TEST(DataLoaderTest, EachEpochIsAPermutationOfItsOwn) {
   const auto order0 = DataLoader::EpochOrder(42, 0, 13);
   const auto order1 = DataLoader::EpochOrder(42, 1, 13);

@@ -78,19 +78,52 @@ int Exchange(int rank, int port) {
     check(torch::equal(params[i].grad(), torch::full(shapes[i], 1.5f * (i + 1))), "mean gradient");
   }
 
-  // The trainer with the sync hook: rank r's loss is (w - target_r)^2 with targets 2 and 4,
-  // so the averaged update equals one process accumulating both micro-batches (w: 0 -> 0.6).
+  // Numbers, bytes of different lengths, rank 0's bytes.
+  std::vector<double> sums = {1.0 + rank, 0.25 * rank};
+  group.Sum(sums);
+  check(sums == std::vector<double>({3.0, 0.25}), "sum");
+  const std::vector<std::string> gathered = group.AllGather(std::string(rank + 1, 'a' + rank));
+  check(gathered == std::vector<std::string>({"a", "bb"}), "allgather");
+  check(group.BroadcastBytes(rank == 0 ? "from rank 0" : "ignored") == "from rank 0",
+        "broadcast bytes");
+
+  // The trainer with the data-parallel hook: rank r's loss is (w - target_r)^2 with targets 2
+  // and 4, so the averaged update equals one process accumulating both micro-batches
+  // (w: 0 -> 0.6); the recorded loss and the run's own numbers are the means over the ranks
+  // (4 and 16 -> 10; 1 and 3 -> 2); the buffer is rank 0's; a stop asked on rank 1 only is
+  // seen by both.
   torch::Tensor w = torch::zeros({1}, torch::requires_grad());
+  torch::Tensor running_mean = torch::full({2}, static_cast<float>(rank));
   torch::optim::SGD sgd({w}, torch::optim::SGDOptions(0.1));
   TrainerOptions options;
-  options.iterations = 1;
+  options.iterations = 2;
   options.schedule.base_lr = 0.1;
   Trainer trainer(options, {w}, sgd,
                   [&](int64_t, int) { return (w - (rank == 0 ? 2.0 : 4.0)).pow(2).sum(); });
-  GradientSyncHook sync(group, {w});
+  double own_number = 0;
+  DataParallelHook sync(
+      group, {w}, {running_mean},
+      [&] {
+        own_number = 1 + 2 * rank;
+        return std::vector<double*>{&own_number};
+      },
+      [&] { return rank == 1; });
+  struct Last : TrainerHook {
+    void AfterIteration(Trainer& t, const IterationRecord& r) override {
+      record = r;
+      if (stop->stop_requested()) t.RequestStop();
+    }
+    DataParallelHook* stop = nullptr;
+    IterationRecord record;
+  } last;
+  last.stop = &sync;
   trainer.AddHook(&sync);
-  trainer.Run(0);
+  trainer.AddHook(&last);
+  check(trainer.Run(0) == TrainOutcome::kStopped, "a stop on one rank stops both");
   check(std::abs(w.item<double>() - 0.6) < 1e-6, "synchronised update");
+  check(std::abs(last.record.loss - 10.0) < 1e-9, "loss averaged over the ranks");
+  check(own_number == 2.0, "the run's numbers averaged over the ranks");
+  check(torch::equal(running_mean, torch::zeros({2})), "buffers are rank 0's");
   group.Barrier();
   return failures;
 }
@@ -105,6 +138,36 @@ TEST(DataParallelTest, TwoProcessesBroadcastAverageAndTrainAsOne) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "rank 1 failed checks";
+}
+
+// A rank that dies: the survivor's next collective fails at once (Gloo sees the closed
+// connection), well within the timeout, and the message names the rank that is gone.
+TEST(DataParallelTest, ARankThatDiesEndsTheOthersCollectiveWithItsName) {
+  const int port = FreePort();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    torch::set_num_threads(1);
+    DataParallelGroup group(Config(1, port));
+    group.Barrier();
+    _exit(9);  // gone without a word, as a killed process
+  }
+  ProcessGroupConfig config = Config(0, port);
+  config.timeout = std::chrono::seconds(60);
+  DataParallelGroup group(config);
+  group.Barrier();
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error = ::scratchdet::testing::ErrorOf([&] {
+    std::vector<double> values = {1.0};
+    group.Sum(values);
+  });
+  EXPECT_NE(error.find("rank 0 of 2: allreduce of the iteration's numbers failed (rank(s) 1 "
+                       "stopped or cannot be reached)"),
+            std::string::npos)
+      << error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST(DataParallelTest, ARankThatNeverJoinsIsAnErrorWithinTheTimeout) {

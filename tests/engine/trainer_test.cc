@@ -33,7 +33,7 @@ struct Recorder : TrainerHook {
   void BeforeIteration(Trainer&, int64_t it) override {
     log.push_back(name + ".before" + std::to_string(it));
   }
-  void AfterBackward(Trainer&, int64_t it) override {
+  void AfterBackward(Trainer&, int64_t it, IterationRecord&) override {
     log.push_back(name + ".backward" + std::to_string(it));
   }
   void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
@@ -156,7 +156,9 @@ TEST(TrainerTest, AfterBackwardSeesTheGradientsBeforeTheNormAndTheUpdate) {
                   [&](int64_t, int) { return (q.w - 3).pow(2).sum(); });
   struct Halve : TrainerHook {
     explicit Halve(torch::Tensor w) : w(std::move(w)) {}
-    void AfterBackward(Trainer&, int64_t) override { w.mutable_grad().mul_(0.5); }
+    void AfterBackward(Trainer&, int64_t, IterationRecord&) override {
+      w.mutable_grad().mul_(0.5);
+    }
     torch::Tensor w;
   } halve(q.w);
   std::vector<std::string> log;
