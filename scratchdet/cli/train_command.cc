@@ -12,6 +12,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/engine/config_flags.h"
+#include "scratchdet/engine/launch.h"
 #include "scratchdet/engine/run.h"
 #include "scratchdet/engine/train_config.h"
 
@@ -24,20 +25,26 @@ struct TrainArgs : engine::ConfigFlags {
   int64_t seed = 0;
 };
 
-int RunTrain(const TrainArgs& args) {
+int RunTrain(TrainArgs args) {
   using nlohmann::json;
-  const engine::TrainConfig parsed =
-      engine::ParseTrainConfig(engine::ResolveConfigJson(args, {}, args.seed));
   if (args.print_config) {
-    fmt::print("{}", engine::ConfigText(parsed));
+    fmt::print("{}", engine::ConfigText(
+                         engine::ParseTrainConfig(engine::ResolveConfigJson(args, {}, args.seed))));
     return 0;
   }
+  if (const auto code = engine::LaunchLocalWorkers(args)) return *code;
+  const auto group = engine::JoinGroupFromEnvironment(args);  // sets the local rank
+  const engine::TrainConfig parsed =
+      engine::ParseTrainConfig(engine::ResolveConfigJson(args, {}, args.seed));
   engine::RunContext context;
   context.experiment = {{"name", "train"}, {"table", ""}, {"row", ""}, {"paper_value", "n/r"}};
   context.profile = args.profile;
   context.run_dir = args.out;
   context.fresh = args.fresh;
+  context.group = group.get();
   const json result = engine::TrainAndEvaluate(parsed, context);
+  if (group && group->rank() != 0)
+    return engine::ExitCodeForState(result["status"]["state"].get<std::string>());
   fmt::print("status: {}\n", result["status"]["state"].get<std::string>());
   if (result["metrics"].contains("mAP") && result["metrics"]["mAP"].is_number())
     fmt::print("mAP: {:.2f}%\n", 100 * result["metrics"]["mAP"].get<double>());

@@ -54,11 +54,12 @@ void SaveCheckpoint(const std::string& path, torch::nn::Module& model,
   WriteArchiveAtomic(archive, path);
 }
 
-bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
-                    torch::optim::Optimizer& optimizer, CheckpointState& state) {
-  if (!std::filesystem::exists(path)) return false;
-  torch::serialize::InputArchive archive;
-  LoadArchive(archive, path);
+namespace {
+
+// The checkpoint in `archive` into model, optimizer and state; `path` names it in errors.
+void ReadCheckpoint(torch::serialize::InputArchive& archive, const std::string& path,
+                    torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                    CheckpointState& state) {
   try {
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
@@ -75,7 +76,29 @@ bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
   } catch (const nlohmann::json::exception& e) {
     Fail("{}: checkpoint state is not valid JSON: {}", path, e.what());
   }
+}
+
+}  // namespace
+
+bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
+                    torch::optim::Optimizer& optimizer, CheckpointState& state) {
+  if (!std::filesystem::exists(path)) return false;
+  torch::serialize::InputArchive archive;
+  LoadArchive(archive, path);
+  ReadCheckpoint(archive, path, model, optimizer, state);
   return true;
+}
+
+void LoadCheckpointBytes(const std::string& bytes, const std::string& path,
+                         torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         CheckpointState& state) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(bytes.data(), bytes.size());
+  } catch (const c10::Error& e) {
+    Fail("{}: not a readable checkpoint: {}", path, e.what_without_backtrace());
+  }
+  ReadCheckpoint(archive, path, model, optimizer, state);
 }
 
 nlohmann::json ReadCheckpointState(const std::string& path) {

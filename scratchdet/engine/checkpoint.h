@@ -27,6 +27,12 @@ void SaveCheckpoint(const std::string& path, torch::nn::Module& model,
 bool LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                     torch::optim::Optimizer& optimizer, CheckpointState& state);
 
+// The same from the checkpoint file's bytes (data-parallel training: rank 0 reads the file and
+// sends it to every rank); `path` names it in errors.
+void LoadCheckpointBytes(const std::string& bytes, const std::string& path,
+                         torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         CheckpointState& state);
+
 // The JSON state of a checkpoint alone (no model needed), e.g. to check which config wrote
 // it before resuming; throws scratchdet::Error naming the file when it cannot be read.
 nlohmann::json ReadCheckpointState(const std::string& path);

@@ -1,5 +1,8 @@
 #include "scratchdet/engine/config_flags.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -26,6 +29,14 @@ void AddConfigFlags(CLI::App& app, ConfigFlags& flags) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--fresh", flags.fresh, "ignore an existing checkpoint/result and start over");
   app.add_flag("--print-config", flags.print_config, "print the resolved config and exit");
+  app.add_option("--nproc", flags.nproc,
+                 "data parallel: start this many processes on this machine (README, \"Several "
+                 "processes and GPUs\")")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--dist-timeout", flags.dist_timeout_s,
+                 "data parallel: seconds a rank waits for the others before failing")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 json ApplyCommandLine(json config, const ConfigFlags& flags) {
@@ -43,6 +54,14 @@ json ApplyCommandLine(json config, const ConfigFlags& flags) {
   if (!flags.data_root.empty()) config["data"]["root"] = flags.data_root;
   if (!flags.device.empty()) config["device"] = flags.device;
   if (flags.threads > 0) config["run"]["threads"] = flags.threads;
+  if (flags.world_size > 1) config["solver"]["world_size"] = flags.world_size;
+  if (flags.local_rank >= 0) {
+    if (config.value("device", "") == "cuda")
+      config["device"] = fmt::format("cuda:{}", flags.local_rank);
+    if (config.contains("run") && config["run"].value("threads", 0) == 0)
+      config["run"]["threads"] = std::max(
+          1, static_cast<int>(std::thread::hardware_concurrency()) / flags.local_world_size);
+  }
   return config;
 }
 

@@ -27,9 +27,20 @@ struct ConfigFlags {
   int threads = 0;                     // 0: the config's (0 there = all cores)
   bool fresh = false;                  // ignore an existing checkpoint
   bool print_config = false;           // print the resolved config and exit
+  // Data parallel (launch.h): --nproc starts this many local worker processes; a collective
+  // that waits longer than --dist-timeout seconds for another rank fails the run.
+  int nproc = 1;
+  double dist_timeout_s = 300;
+  // Set in a data-parallel worker by JoinGroupFromEnvironment: its rank on this machine and
+  // the number of processes here. Device "cuda" becomes "cuda:<local_rank>", and threads 0
+  // (all cores) become cores / local_world_size.
+  int local_rank = -1;
+  int local_world_size = 1;
+  int world_size = 1;  // sets solver.world_size
 };
 
-// Adds --profile, --config, --set, --data, --device, --threads, --fresh and --print-config.
+// Adds --profile, --config, --set, --data, --device, --threads, --fresh, --print-config,
+// --nproc and --dist-timeout.
 void AddConfigFlags(CLI::App& app, ConfigFlags& flags);
 
 // A labelled patch merged over the profile defaults (labels name it in errors).

@@ -134,7 +134,8 @@ json DataSetup::TrainLoaderState() const {
   return {{"epoch", state.epoch}, {"position", state.position}};
 }
 
-DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bool with_train) {
+DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bool with_train,
+                    const data::LoaderShard& shard) {
   DataSetup setup;
   std::string root = config.data.root;
   if (config.data.format == "shapes" || (root.empty() && config.data.format == "coco")) {
@@ -157,6 +158,7 @@ DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root, bo
     options.seed = static_cast<uint64_t>(config.seed);
     options.keep_difficult = config.data.keep_difficult;
     options.train = true;
+    options.shard = shard;
     if (!config.data.augment) options.transform = data::SsdTestTransform(config.input_size);
     setup.train_loader = std::make_unique<data::DataLoader>(setup.train, options);
   }

@@ -39,8 +39,9 @@ std::string CacheRoot(const std::string& cache_root);
 // interrupted generation is never mistaken for a complete one.
 std::string EnsureShapesDataset(const ShapesDataOptions& options, const std::string& cache_root);
 
-// with_train = false skips the training set and loader (evaluation only).
+// with_train = false skips the training set and loader (evaluation only). `shard`: this
+// process's share of the training stream in data-parallel training (loader.h).
 DataSetup SetUpData(const TrainConfig& config, const std::string& cache_root,
-                    bool with_train = true);
+                    bool with_train = true, const data::LoaderShard& shard = {});
 
 }  // namespace scratchdet::engine

@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <optional>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/data/loader.h"
 #include "scratchdet/data/pixel_convention.h"
+#include "scratchdet/engine/data_parallel.h"
 #include "scratchdet/engine/image_detections.h"
 #include "scratchdet/eval/coco_eval.h"
 #include "scratchdet/eval/voc_eval.h"
@@ -38,7 +40,7 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
                                    const TrainConfig& config, const torch::Device& device,
                                    const std::vector<data::Sample>& annotations,
                                    const std::function<bool()>& stop_requested,
-                                   std::vector<bool>& scored) {
+                                   DataParallelGroup* group, std::vector<bool>& scored) {
   torch::NoGradGuard no_grad;
   scored.assign(annotations.size(), false);
   detector.eval();
@@ -53,7 +55,10 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
   options.train = false;
   data::DataLoader loader(data.test, options);
   std::vector<PixelDetection> out;
-  while (std::optional<data::Batch> batch = loader.Next()) {
+  for (int64_t k = 0;; ++k) {
+    std::optional<data::Batch> batch = loader.Next();
+    if (!batch) break;
+    if (group && k % group->world_size() != group->rank()) continue;  // another rank's batch
     if (stop_requested && stop_requested()) throw EvaluationInterrupted();
     const std::vector<box::Detections> detections = detector.Predict(batch->images.to(device));
     for (int64_t b = 0; b < batch->size(); ++b) {
@@ -64,6 +69,27 @@ std::vector<PixelDetection> Detect(model::SsdDetectorImpl& detector, const DataS
       for (const ImageDetection& d : ToImageDetections(detections[b], width, height))
         out.push_back({image, d.class_index, d.score, d.x1, d.y1, d.x2, d.y2});
     }
+  }
+  if (group) {
+    // Every rank's detections and scored images, in the order one process lists them (images
+    // in dataset order, each image's detections as Predict gave them).
+    std::string mine(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(PixelDetection));
+    std::string flags(scored.size(), '\0');
+    for (size_t i = 0; i < scored.size(); ++i) flags[i] = scored[i] ? 1 : 0;
+    const std::vector<std::string> all = group->AllGather(mine);
+    const std::vector<std::string> all_flags = group->AllGather(flags);
+    out.clear();
+    for (const std::string& bytes : all) {
+      const size_t n = bytes.size() / sizeof(PixelDetection);
+      const size_t first = out.size();
+      out.resize(first + n);
+      std::memcpy(static_cast<void*>(out.data() + first), bytes.data(), n * sizeof(PixelDetection));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const PixelDetection& a, const PixelDetection& b) {
+      return a.image < b.image;
+    });
+    for (const std::string& f : all_flags)
+      for (size_t i = 0; i < scored.size() && i < f.size(); ++i) scored[i] = scored[i] || f[i] != 0;
   }
   return out;
 }
@@ -166,12 +192,12 @@ json CocoMetrics(const DataSetup& data, const std::vector<data::Sample>& annotat
 
 json EvaluateDetector(model::SsdDetectorImpl& detector, const DataSetup& data,
                       const TrainConfig& config, const torch::Device& device,
-                      const std::function<bool()>& stop_requested) {
+                      const std::function<bool()>& stop_requested, DataParallelGroup* group) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<data::Sample> all = data::LoadGroundTruths(*data.test);
   std::vector<bool> scored;
   std::vector<PixelDetection> detections =
-      Detect(detector, data, config, device, all, stop_requested, scored);
+      Detect(detector, data, config, device, all, stop_requested, group, scored);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // A test image that could not be loaded (skip mode) is left out of the ground truth too:

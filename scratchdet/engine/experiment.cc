@@ -16,6 +16,7 @@
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/core/results_layout.h"
 #include "scratchdet/core/strings.h"
+#include "scratchdet/engine/data_parallel.h"
 #include "scratchdet/engine/report_table.h"
 #include "scratchdet/engine/run.h"
 #include "scratchdet/engine/run_directory.h"
@@ -165,26 +166,40 @@ json ReuseRun(const Experiment& e, const SameConfigRun& source, const std::strin
   return result;
 }
 
+// A finished result this run can stand on instead of training: its own directory's result
+// of the same config, or a same-config run of another experiment (copied here).
+std::optional<json> EarlierResult(const Experiment& e, const ExperimentRequest& r, int64_t seed,
+                                  const std::string& run_dir, const TrainConfig& config) {
+  if (auto cached = CachedResult(run_dir, config)) {
+    fmt::print("== {} seed {}: result exists for this config (use --fresh to rerun)\n", e.name,
+               seed);
+    return *cached;
+  }
+  const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
+  if (!std::filesystem::exists(run_dir + "/checkpoint.pt")) {
+    if (auto source = FindSameConfigRun(root, r.profile, run_dir, config)) {
+      fmt::print("== {} seed {}: the same config and seed ran as {}; reusing it (--fresh to "
+                 "train anyway)\n",
+                 e.name, seed, source->dir);
+      return ReuseRun(e, *source, run_dir, root);
+    }
+  }
+  return std::nullopt;
+}
+
 // `run_dir` is RunDirectory(e, r, seed), computed once by the caller (it resolves the config).
 json RunOne(const Experiment& e, const ExperimentRequest& r, int64_t seed,
             const std::string& run_dir, bool quiet) {
   const json resolved = ResolveConfig(e, r, seed);
   const TrainConfig config = ParseTrainConfig(resolved);
-  if (!r.fresh) {
-    if (auto cached = CachedResult(run_dir, config)) {
-      fmt::print("== {} seed {}: result exists for this config (use --fresh to rerun)\n", e.name,
-                 seed);
-      return *cached;
-    }
-    const std::string root = r.results_root.empty() ? DefaultResultsRoot() : r.results_root;
-    if (!std::filesystem::exists(run_dir + "/checkpoint.pt")) {
-      if (auto source = FindSameConfigRun(root, r.profile, run_dir, config)) {
-        fmt::print("== {} seed {}: the same config and seed ran as {}; reusing it (--fresh to "
-                   "train anyway)\n",
-                   e.name, seed, source->dir);
-        return ReuseRun(e, *source, run_dir, root);
-      }
-    }
+  if (r.group) {
+    // Rank 0 alone looks at the results; the ranks follow its decision to reuse or train.
+    std::optional<json> earlier;
+    if (r.group->rank() == 0 && !r.fresh) earlier = EarlierResult(e, r, seed, run_dir, config);
+    const std::string text = r.group->BroadcastBytes(earlier ? JsonText(*earlier) : "");
+    if (!text.empty()) return json::parse(text);
+  } else if (!r.fresh) {
+    if (auto earlier = EarlierResult(e, r, seed, run_dir, config)) return *earlier;
   }
   RunContext context;
   context.experiment = ExperimentMeta(e);
@@ -193,6 +208,7 @@ json RunOne(const Experiment& e, const ExperimentRequest& r, int64_t seed,
   context.cache_root = r.cache_root;
   context.fresh = r.fresh;
   context.quiet = quiet;
+  context.group = r.group;
   return TrainAndEvaluate(config, context);
 }
 
@@ -208,19 +224,23 @@ int RunExperimentCommand(const Experiment& e, const ExperimentRequest& request) 
   // A failed run throws (main exits 1); otherwise a diverged seed makes the exit code 3, and
   // an interrupted seed stops the loop (Ctrl-C means stop, not "skip to the next seed").
   bool diverged = false;
+  const bool speak = !r.group || r.group->rank() == 0;  // data parallel: rank 0 reports
   for (int64_t seed : r.seeds) {
-    fmt::print("== experiment {} (table {}, {}) profile {} seed {}\n", e.name, e.table, e.row,
-               r.profile, seed);
+    if (speak)
+      fmt::print("== experiment {} (table {}, {}) profile {} seed {}\n", e.name, e.table, e.row,
+                 r.profile, seed);
     const std::string run_dir = RunDirectory(e, r, seed);
     const json result = RunOne(e, r, seed, run_dir, false);
     const std::string run_status = result.at("status").at("state");
-    if (run_status == "ok") fmt::print("{}", FormatMetricsTable(result.at("metrics")));
-    fmt::print("== {}: status {}", e.name, run_status);
-    if (result.at("metrics").contains("mAP") && result["metrics"]["mAP"].is_number())
-      fmt::print(", mAP {:.2f}% (paper: {})", 100 * result["metrics"]["mAP"].get<double>(),
-                 e.paper_value.is_number() ? fmt::format("{}", e.paper_value.get<double>())
-                                           : std::string("n/r"));
-    fmt::print("\n   result: {}/result.json\n", run_dir);
+    if (speak) {
+      if (run_status == "ok") fmt::print("{}", FormatMetricsTable(result.at("metrics")));
+      fmt::print("== {}: status {}", e.name, run_status);
+      if (result.at("metrics").contains("mAP") && result["metrics"]["mAP"].is_number())
+        fmt::print(", mAP {:.2f}% (paper: {})", 100 * result["metrics"]["mAP"].get<double>(),
+                   e.paper_value.is_number() ? fmt::format("{}", e.paper_value.get<double>())
+                                             : std::string("n/r"));
+      fmt::print("\n   result: {}/result.json\n", run_dir);
+    }
     if (run_status == "interrupted") return kExitInterrupted;
     diverged = diverged || run_status == "diverged";
   }

@@ -13,6 +13,8 @@
 
 namespace scratchdet::engine {
 
+class DataParallelGroup;
+
 struct Experiment {
   std::string name;         // e.g. "bn_head_lr0.01"
   std::string table;        // "A".."E"
@@ -33,6 +35,7 @@ struct ExperimentRequest : ConfigFlags {
   std::vector<int64_t> seeds;     // empty: {0}
   std::string results_root;       // empty: <workspace>/results
   std::string cache_root;         // where generated shapes datasets live (empty: default)
+  DataParallelGroup* group = nullptr;  // data parallel (launch.h); rank 0 prints and writes
 };
 
 // The resolved training config (JSON) for one seed (config_flags.h): profile defaults, then

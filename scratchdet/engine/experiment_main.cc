@@ -3,6 +3,7 @@
 //
 //   bazel run //experiments/table_a:bn_head_lr0.01 -- --profile mini [--seed N] [--out DIR]
 //       [--config FILE] [--set k=v] [--data DIR] [--device cpu|cuda] [--threads N] [--fresh]
+//       [--nproc N] [--dist-timeout S]   (data parallel; or launched by torchrun)
 //   (a run resumes from its run directory's checkpoint unless --fresh)
 //   ... --regression BASELINE.json   (the regression test mode, see README)
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "scratchdet/core/error.h"
 #include "scratchdet/engine/config_flags.h"
 #include "scratchdet/engine/experiment.h"
+#include "scratchdet/engine/launch.h"
 
 extern const char kExperimentConfig[];
 
@@ -33,6 +35,11 @@ int main(int argc, char** argv) {
     const auto experiment = scratchdet::engine::ParseExperiment(kExperimentConfig);
     if (!regression_baseline.empty())
       return scratchdet::engine::RunRegression(experiment, regression_baseline, request);
+    if (request.print_config)
+      return scratchdet::engine::RunExperimentCommand(experiment, request);
+    if (const auto code = scratchdet::engine::LaunchLocalWorkers(request)) return *code;
+    const auto group = scratchdet::engine::JoinGroupFromEnvironment(request);
+    request.group = group.get();
     return scratchdet::engine::RunExperimentCommand(experiment, request);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());

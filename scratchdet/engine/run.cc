@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/engine/checkpoint.h"
+#include "scratchdet/engine/data_parallel.h"
 #include "scratchdet/engine/data_setup.h"
 #include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/lr_schedule.h"
@@ -213,16 +215,19 @@ class ProgressHook : public TrainerHook {
 
 // Ctrl-C / SIGTERM, or RunContext::stop_after_iteration: stop after this iteration (never
 // after the last one, which goes on to the final evaluation).
+// Under data parallelism `signalled` is the stop agreed by the ranks (DataParallelHook).
 class StopHook : public TrainerHook {
  public:
-  explicit StopHook(int64_t stop_after_iteration) : stop_after_(stop_after_iteration) {}
+  StopHook(int64_t stop_after_iteration, std::function<bool()> signalled)
+      : stop_after_(stop_after_iteration), signalled_(std::move(signalled)) {}
   void AfterIteration(Trainer& trainer, const IterationRecord& r) override {
     const bool last = r.iteration == trainer.options().iterations;
-    if (!last && (g_stop_requested != 0 || r.iteration == stop_after_)) trainer.RequestStop();
+    if (!last && (signalled_() || r.iteration == stop_after_)) trainer.RequestStop();
   }
 
  private:
   int64_t stop_after_;
+  std::function<bool()> signalled_;
 };
 
 // Evaluates every `interval` iterations (not after the last: the run's final evaluation
@@ -265,6 +270,34 @@ class CheckpointHook : public TrainerHook {
   std::function<void(int64_t)> save_;
 };
 
+// run.verify_replicas: after every update the ranks compare a checksum of their parameters.
+class VerifyReplicasHook : public TrainerHook {
+ public:
+  VerifyReplicasHook(DataParallelGroup& group, std::vector<torch::Tensor> parameters)
+      : group_(group), parameters_(std::move(parameters)) {}
+  void AfterIteration(Trainer&, const IterationRecord& r) override {
+    uint64_t hash = 1469598103934665603ULL;  // FNV-1a over the bytes of every parameter
+    for (const torch::Tensor& p : parameters_) {
+      const torch::Tensor c = p.detach().contiguous().cpu();
+      const auto* bytes = static_cast<const uint8_t*>(c.data_ptr());
+      for (size_t i = 0, n = c.numel() * c.element_size(); i < n; ++i)
+        hash = (hash ^ bytes[i]) * 1099511628211ULL;
+    }
+    const std::vector<std::string> all = group_.AllGather(fmt::format("{:016x}", hash));
+    for (size_t rank = 1; rank < all.size(); ++rank)
+      if (all[rank] != all[0])
+        Fail("run.verify_replicas: after iteration {} the parameters of rank {} differ from "
+             "rank 0's (checksum {} vs {})", r.iteration, rank, all[rank], all[0]);
+    ++verified_;
+  }
+  int64_t verified() const { return verified_; }
+
+ private:
+  DataParallelGroup& group_;
+  std::vector<torch::Tensor> parameters_;
+  int64_t verified_ = 0;
+};
+
 }  // namespace
 
 json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
@@ -278,11 +311,29 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   // One writer per run directory, and a directory holds the runs of one config: resuming
   // another config's checkpoint would write that run's numbers under this config. Checked
   // before anything in the directory is written.
-  const RunDirectoryLock lock(context.run_dir);
+  DataParallelGroup* const group = context.group;
+  const int world_size = group ? group->world_size() : 1;
+  const bool writer = !group || group->rank() == 0;  // rank 0 alone writes the run directory
+  std::optional<RunDirectoryLock> lock;
+  if (writer) lock.emplace(context.run_dir);
   const json config_json = ToJson(config);
   const json comparable_config = ComparableConfig(config_json);
-  if (!context.fresh) CheckRunDirectoryConfig(context.run_dir, comparable_config);
+  if (writer && !context.fresh) CheckRunDirectoryConfig(context.run_dir, comparable_config);
   const std::string config_hash = ConfigHash(comparable_config);
+  if (world_size != config.solver.world_size)
+    Fail("config: solver.world_size is {} but {} process(es) run this training: the launcher "
+         "(--nproc or torchrun) sets it", config.solver.world_size, world_size);
+  if (group) {
+    // The same config on every rank, up to the GPU index (cuda:<local rank>).
+    json rank_config = comparable_config;
+    if (rank_config.contains("device"))
+      rank_config["device"] = config.device.substr(0, config.device.find(':'));
+    const std::vector<std::string> hashes = group->AllGather(ConfigHash(rank_config));
+    for (int r = 1; r < world_size; ++r)
+      if (hashes[r] != hashes[0])
+        Fail("rank {} resolved another config than rank 0 (config hash {} vs {}): every rank "
+             "must run the same command", r, hashes[r], hashes[0]);
+  }
 
   json result = {{"schema_version", 1},
                  {"experiment", context.experiment},
@@ -297,6 +348,12 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   provenance["device"] = config.device;
   provenance["threads"] = config.run.threads;
   provenance["start_time"] = started;
+  provenance["world_size"] = world_size;
+  provenance["backend"] = group ? group->backend() : "none";
+  provenance["per_process_batch"] = config.solver.batch_size;
+  provenance["accumulation_steps"] = config.solver.accumulation_steps;
+  provenance["global_batch"] =
+      world_size * config.solver.batch_size * config.solver.accumulation_steps;
 
   // Wall time of the earlier segments of a resumed run, up to the checkpoint it resumed from.
   double earlier_wall_seconds = 0;
@@ -311,12 +368,19 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     result["provenance"] = provenance;
     result["metrics"]["wall_time_s"] = wall_seconds();
     result["metrics"]["peak_memory_mb"] = PeakResidentMemoryMb();
-    WriteFileAtomic(context.run_dir + "/result.json", JsonText(result, 2) + "\n");
+    if (writer) WriteFileAtomic(context.run_dir + "/result.json", JsonText(result, 2) + "\n");
     return result;
   };
 
   try {
-    DataSetup data = SetUpData(config, context.cache_root);
+    // Rank 0 first: it generates a missing shapes dataset, the others then find it.
+    const data::LoaderShard shard = {group ? group->rank() : 0, world_size,
+                                     config.solver.accumulation_steps};
+    std::optional<DataSetup> data_setup;
+    if (writer) data_setup.emplace(SetUpData(config, context.cache_root, true, shard));
+    if (group) group->Barrier();
+    if (!writer) data_setup.emplace(SetUpData(config, context.cache_root, true, shard));
+    DataSetup& data = *data_setup;
     result["data"] = data.description;
     model::SsdDetector detector =
         model::BuildDetector(ResolveModelConfig(config, data.num_classes()), config.seed);
@@ -341,8 +405,27 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     double train_seconds = 0;
     json evaluations = json::array();
     CheckpointState checkpoint;
-    if (!context.fresh &&
-        LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint)) {
+    bool resumed = false;
+    if (!group) {
+      resumed = !context.fresh &&
+                LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
+    } else {
+      // Rank 0 reads the checkpoint (the run directory may exist on its machine only) and
+      // sends its bytes; every rank loads the same state.
+      const std::string path = CheckpointPath(context);
+      const bool exists = writer && !context.fresh && std::filesystem::exists(path);
+      const std::string bytes = group->BroadcastBytes(exists ? ReadFile(path) : "");
+      if (!bytes.empty()) {
+        LoadCheckpointBytes(bytes, path, *detector, optimizer, checkpoint);
+        resumed = true;
+      }
+    }
+    if (resumed) {
+      const int written_by = checkpoint.state.value("world_size", 1);
+      if (written_by != world_size)
+        Fail("{}: the checkpoint was written by a run of {} process(es); resume it with the "
+             "same number (--nproc {}) or start afresh with --fresh",
+             CheckpointPath(context), written_by, written_by);
       start_iteration = checkpoint.state.at("iteration").get<int64_t>();
       curves = Curves::FromJson(checkpoint.state.at("curves"));
       data.RestoreTrainLoader(checkpoint.state.at("loader"));
@@ -361,27 +444,45 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       result["pretrain"] =
           start_iteration > 0
               ? json{{"source", config.pretrain.source}, {"note", "restored from checkpoint"}}
-              : PretrainBackbone(*detector, data, config, device, context.quiet);
+              : PretrainBackbone(*detector, data, config, device, context.quiet || !writer);
+    }
+    // DDP's start: every rank holds rank 0's parameters and buffers.
+    if (group) {
+      std::vector<torch::Tensor> state = detector->parameters();
+      for (const torch::Tensor& b : detector->buffers()) state.push_back(b);
+      group->Broadcast(state);
     }
 
     const size_t levels =
         detector->FeatureMapSizes(config.input_size, config.input_size).size();
     ProgressReporter progress(config.solver.iterations, config.run.log_interval,
-                              context.quiet ? nullptr : stderr);
-    const int64_t images_per_iteration =
-        static_cast<int64_t>(config.solver.batch_size) * config.solver.accumulation_steps;
+                              context.quiet || !writer ? nullptr : stderr);
+    const int64_t images_per_iteration = static_cast<int64_t>(world_size) *
+                                         config.solver.batch_size *
+                                         config.solver.accumulation_steps;
+    if (group && writer && !context.quiet)
+      fmt::print(stderr, "data parallel: {} processes x batch {} x {} accumulation step(s) = "
+                 "global batch {}\n", world_size, config.solver.batch_size,
+                 config.solver.accumulation_steps, images_per_iteration);
 
     const StopSignalScope stop_signals;
-    const std::function<bool()> stop_requested = [] { return g_stop_requested != 0; };
+    // A stop signal interrupts an evaluation in one process; across ranks it is honoured at the
+    // next iteration, where the ranks agree on it.
+    const std::function<bool()> stop_requested = [group] {
+      return !group && g_stop_requested != 0;
+    };
     auto evaluate = [&](int64_t done) {
-      const json metrics = EvaluateDetector(*detector, data, config, device, stop_requested);
+      const json metrics =
+          EvaluateDetector(*detector, data, config, device, stop_requested, group);
       evaluations.push_back({{"iteration", done}, {"metrics", metrics}});
       progress.Message(
           fmt::format("eval @ {}: mAP {:.2f}%", done, 100 * metrics.value("mAP", 0.0)));
       detector->train();
     };
     auto save_checkpoint = [&](int64_t done) {
+      if (!writer) return;
       checkpoint.state = {{"iteration", done},
+                          {"world_size", world_size},
                           {"loader", data.TrainLoaderState()},
                           {"curves", curves.ToJson()},
                           {"evaluations", evaluations},
@@ -425,7 +526,28 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     Trainer trainer(trainer_options, detector->parameters(), optimizer, micro_step);
     CurvesHook curves_hook(curves, stats, levels, train_seconds);
     ProgressHook progress_hook(progress, stats, images_per_iteration);
-    StopHook stop_hook(context.stop_after_iteration);
+    // Data parallel: first of the hooks, so that the others see the global batch's numbers.
+    std::optional<DataParallelHook> parallel_hook;
+    if (group) {
+      parallel_hook.emplace(
+          *group, detector->parameters(), detector->buffers(),
+          [&stats] {
+            std::vector<double*> numbers = {&stats.loc, &stats.conf, &stats.conf_positive,
+                                            &stats.conf_negative, &stats.positives_per_image};
+            for (double& v : stats.positives_per_level) numbers.push_back(&v);
+            return numbers;
+          },
+          [] { return g_stop_requested != 0; });
+      trainer.AddHook(&*parallel_hook);
+    }
+    std::optional<VerifyReplicasHook> verify_hook;
+    if (group && config.run.verify_replicas) {
+      verify_hook.emplace(*group, detector->parameters());
+      trainer.AddHook(&*verify_hook);
+    }
+    StopHook stop_hook(context.stop_after_iteration, [&parallel_hook] {
+      return parallel_hook ? parallel_hook->stop_requested() : g_stop_requested != 0;
+    });
     EvaluationHook evaluation_hook(config.eval.interval, evaluate);
     CheckpointHook checkpoint_hook(config.run.checkpoint_interval, save_checkpoint);
     for (TrainerHook* hook : std::initializer_list<TrainerHook*>{
@@ -444,7 +566,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     if (outcome == TrainOutcome::kDiverged)
       result["metrics"]["diverged_at_iteration"] = curves.loss.size();
     progress.Finish();
-    curves.WriteCsv(context.run_dir + "/curves.csv", levels);
+    if (writer) curves.WriteCsv(context.run_dir + "/curves.csv", levels);
+    if (parallel_hook) result["metrics"]["sync_seconds"] = parallel_hook->sync_seconds();
+    if (verify_hook) result["metrics"]["replicas_verified_iterations"] = verify_hook->verified();
 
     json& metrics = result["metrics"];
     const int64_t done = static_cast<int64_t>(curves.loss.size());
@@ -466,9 +590,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       return finish("interrupted", fmt::format("stopped after iteration {}; run again to resume",
                                                curves.loss.size()));
     }
-    SaveWeights(context.run_dir + "/model.pt", *detector);
+    if (writer) SaveWeights(context.run_dir + "/model.pt", *detector);
     const json final_metrics =
-        EvaluateDetector(*detector, data, config, device, stop_requested);
+        EvaluateDetector(*detector, data, config, device, stop_requested, group);
     for (const auto& [key, value] : final_metrics.items()) metrics[key] = value;
     metrics["bad_samples"] = data.BadSampleCounts();
     metrics["bad_sample_examples"] = data.BadSampleExamples();

@@ -120,6 +120,8 @@ void ParseSolver(const json& j, SolverOptions& s) {
   r.Get("weight_decay", s.weight_decay);
   r.Get("batch_size", s.batch_size);
   r.Get("accumulation_steps", s.accumulation_steps);
+  r.Get("world_size", s.world_size);
+  r.Get("global_batch_size", s.global_batch_size);
   r.Get("iterations", s.iterations);
   r.Get("warmup_iterations", s.warmup_iterations);
   r.Get("warmup_factor", s.warmup_factor);
@@ -130,6 +132,17 @@ void ParseSolver(const json& j, SolverOptions& s) {
   Require(s.momentum >= 0 && s.momentum < 1, "solver.momentum", "must be in [0, 1)", s.momentum);
   Require(s.weight_decay >= 0, "solver.weight_decay", "must be >= 0", s.weight_decay);
   Require(s.batch_size > 0, "solver.batch_size", "must be > 0", s.batch_size);
+  Require(s.world_size > 0, "solver.world_size", "must be > 0", s.world_size);
+  Require(s.global_batch_size >= 0, "solver.global_batch_size", "must be >= 0",
+          s.global_batch_size);
+  if (s.global_batch_size > 0) {
+    const int per_step = s.world_size * s.batch_size;
+    Require(s.global_batch_size % per_step == 0, "solver.global_batch_size",
+            fmt::format("must be a multiple of world size x batch size = {} x {}", s.world_size,
+                        s.batch_size),
+            s.global_batch_size);
+    s.accumulation_steps = s.global_batch_size / per_step;
+  }
   Require(s.accumulation_steps > 0, "solver.accumulation_steps", "must be > 0",
           s.accumulation_steps);
   Require(s.iterations > 0, "solver.iterations", "must be > 0", s.iterations);
@@ -181,6 +194,7 @@ void ParseRun(const json& j, RunOptions& run) {
   r.Get("workers", run.workers);
   r.Get("checkpoint_interval", run.checkpoint_interval);
   r.Get("log_interval", run.log_interval);
+  r.Get("verify_replicas", run.verify_replicas);
   r.Finish();
 }
 
@@ -288,6 +302,9 @@ json ToJson(const TrainConfig& c) {
                  {"warmup_factor", c.solver.warmup_factor},
                  {"steps", c.solver.steps},
                  {"gamma", c.solver.gamma}};
+  // Written only when used, so that one-process configs keep the hashes of earlier results.
+  if (c.solver.world_size > 1) solver["world_size"] = c.solver.world_size;
+  if (c.solver.global_batch_size > 0) solver["global_batch_size"] = c.solver.global_batch_size;
   json eval = {{"interval", c.eval.interval},
                {"metric", c.eval.metric},
                {"batch_size", c.eval.batch_size}};
@@ -310,7 +327,8 @@ json ToJson(const TrainConfig& c) {
            {{"threads", c.run.threads},
             {"workers", c.run.workers},
             {"checkpoint_interval", c.run.checkpoint_interval},
-            {"log_interval", c.run.log_interval}}}};
+            {"log_interval", c.run.log_interval},
+            {"verify_replicas", c.run.verify_replicas}}}};
 }
 
 // The profiles' JSON files (experiments/profiles/*.json), linked in by the genrule

@@ -49,6 +49,13 @@ struct SolverOptions {
   double weight_decay = 5e-4;
   int batch_size = 32;          // images per forward pass
   int accumulation_steps = 4;   // forward passes per optimizer step (paper: 32 x 4 = 128)
+  // Data parallel: the processes the global batch is split over (set by the launcher,
+  // launch.h); global batch = world_size x batch_size x accumulation_steps.
+  int world_size = 1;
+  // When > 0, the global batch: accumulation_steps is derived from it as
+  // global_batch_size / (world_size x batch_size) (paper profile: 128 = 32 x 4 on one process,
+  // 32 x 1 on four), which must divide exactly.
+  int global_batch_size = 0;
   int64_t iterations = 100000;  // optimizer steps
   int64_t warmup_iterations = 500;
   double warmup_factor = 1.0 / 3;
@@ -84,6 +91,10 @@ struct RunOptions {
   int workers = 2;                     // loader threads (the loader is worker-independent)
   int64_t checkpoint_interval = 1000;  // iterations between checkpoints (0: never)
   int64_t log_interval = 20;           // iterations between progress lines
+  // Data parallel: after every update the ranks compare a checksum of their parameters and
+  // fail naming the first rank that differs from rank 0 (a debugging check; costs a hash of
+  // the weights per iteration).
+  bool verify_replicas = false;
 };
 
 struct TrainConfig {
