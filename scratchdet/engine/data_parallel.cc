@@ -76,7 +76,7 @@ DataParallelGroup::DataParallelGroup(const ProcessGroupConfig& config) : config_
     group_ = std::make_shared<c10d::ProcessGroupGloo>(store, config.rank, config.world_size,
                                                       options);
   } catch (const std::exception& e) {
-    Fail("rank {} of {}: could not join the process group at {}:{} within {} ms: {}",
+    Fail("rank {} of {}: could not join the process group at {}:{} (timeout {} ms): {}",
          config.rank, config.world_size, config.master_addr, config.master_port,
          config.timeout.count(), e.what());
   }
