@@ -10,10 +10,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/engine/data_setup.h"
+#include "scratchdet/engine/evaluation.h"
+#include "scratchdet/engine/train_config.h"
+#include "scratchdet/model/ssd.h"
 #include "tests/testing/error_of.h"
+#include "tests/testing/temp_files.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -168,6 +174,57 @@ TEST(DataParallelTest, ARankThatDiesEndsTheOthersCollectiveWithItsName) {
             std::string::npos)
       << error;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+// Evaluation split over 2 ranks (test batch k on rank k mod 2, detections gathered) gives
+// every rank the metrics one process computes: the same AP per class, the same detections.
+TrainConfig EvaluationConfig() {
+  nlohmann::json j = ProfileDefaults("smoke");
+  j["run"]["threads"] = 1;
+  j["eval"]["batch_size"] = 3;  // several batches, so both ranks have some
+  return ParseTrainConfig(j);
+}
+
+nlohmann::json EvaluateOnRank(int rank, int port) {
+  torch::set_num_threads(1);
+  const TrainConfig config = EvaluationConfig();
+  const DataSetup data = SetUpData(config, ::scratchdet::testing::TempDir() + "/dp_eval", false);
+  model::SsdDetector detector =
+      model::BuildDetector(ResolveModelConfig(config, data.num_classes()), 7);
+  DataParallelGroup group(Config(rank, port));
+  nlohmann::json metrics = EvaluateDetector(*detector, data, config, torch::kCPU, {}, &group);
+  metrics.erase("eval_images_per_second");
+  return metrics;
+}
+
+TEST(DataParallelTest, EvaluationOverTwoRanksEqualsOneProcess) {
+  const TrainConfig config = EvaluationConfig();
+  // The dataset is generated once, before the ranks start.
+  SetUpData(config, ::scratchdet::testing::TempDir() + "/dp_eval", false);
+  const int port = FreePort();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const nlohmann::json metrics = EvaluateOnRank(1, port);
+    ::scratchdet::testing::WriteText(::scratchdet::testing::TempDir() + "/dp_eval_rank1.json",
+                                     metrics.dump());
+    _exit(0);
+  }
+  const nlohmann::json two = EvaluateOnRank(0, port);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  const DataSetup data = SetUpData(config, ::scratchdet::testing::TempDir() + "/dp_eval", false);
+  model::SsdDetector detector =
+      model::BuildDetector(ResolveModelConfig(config, data.num_classes()), 7);
+  nlohmann::json one = EvaluateDetector(*detector, data, config, torch::kCPU);
+  one.erase("eval_images_per_second");
+  EXPECT_GT(one["num_detections"].get<int>(), 0);
+  EXPECT_GT(data.test->size(), 2u * 3u);
+  EXPECT_EQ(one, two);
+  std::ifstream in(::scratchdet::testing::TempDir() + "/dp_eval_rank1.json");
+  EXPECT_EQ(one, nlohmann::json::parse(in));
 }
 
 TEST(DataParallelTest, ARankThatNeverJoinsIsAnErrorWithinTheTimeout) {
