@@ -320,6 +320,10 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   const json comparable_config = ComparableConfig(config_json);
   if (writer && !context.fresh) CheckRunDirectoryConfig(context.run_dir, comparable_config);
   const std::string config_hash = ConfigHash(comparable_config);
+  if (group && device.is_cuda())
+    Fail("device '{}' with {} processes: the data-parallel group is Gloo over CPU tensors; NCCL "
+         "for CUDA tensors comes with a CUDA build of LibTorch (README, \"Several processes and "
+         "GPUs\")", config.device, world_size);
   if (world_size != config.solver.world_size)
     Fail("config: solver.world_size is {} but {} process(es) run this training: the launcher "
          "(--nproc or torchrun) sets it", config.solver.world_size, world_size);
