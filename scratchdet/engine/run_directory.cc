@@ -25,6 +25,13 @@ json ComparableConfig(json config) {
   // "run" kept them.
   for (const char* key : {"run", "threads", "workers", "checkpoint_interval", "log_interval"})
     config.erase(key);
+  // Data-parallel keys at their one-process values are left out, so that one-process configs
+  // compare (and hash) as those written before the keys existed.
+  if (config.contains("solver") && config["solver"].is_object()) {
+    json& solver = config["solver"];
+    if (solver.value("world_size", 1) == 1) solver.erase("world_size");
+    if (solver.value("global_batch_size", 0) == 0) solver.erase("global_batch_size");
+  }
   // As written to results and checkpoints: a non-UTF-8 path compares equal to its record.
   return json::parse(JsonText(config));
 }

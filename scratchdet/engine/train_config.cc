@@ -301,10 +301,9 @@ json ToJson(const TrainConfig& c) {
                  {"warmup_iterations", c.solver.warmup_iterations},
                  {"warmup_factor", c.solver.warmup_factor},
                  {"steps", c.solver.steps},
-                 {"gamma", c.solver.gamma}};
-  // Written only when used, so that one-process configs keep the hashes of earlier results.
-  if (c.solver.world_size > 1) solver["world_size"] = c.solver.world_size;
-  if (c.solver.global_batch_size > 0) solver["global_batch_size"] = c.solver.global_batch_size;
+                 {"gamma", c.solver.gamma},
+                 {"world_size", c.solver.world_size},
+                 {"global_batch_size", c.solver.global_batch_size}};
   json eval = {{"interval", c.eval.interval},
                {"metric", c.eval.metric},
                {"batch_size", c.eval.batch_size}};

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "scratchdet/core/error.h"
+#include "scratchdet/engine/run_directory.h"
 
 namespace scratchdet::engine {
 namespace {
@@ -131,6 +132,29 @@ TEST(TrainConfigTest, BadValuesNameTheKey) {
     j["device"] = bad;
     EXPECT_NE(ErrorOf(j).find("device must be cpu, cuda or cuda:N"), std::string::npos) << bad;
   }
+}
+
+// The paper's global batch of 128 whatever the number of processes: 32 x 4 accumulation on
+// one, 32 x 2 on two, 32 x 1 on four; a split that does not divide is refused. Only a
+// data-parallel config compares with solver.world_size, so one-process hashes stay as they were.
+TEST(TrainConfigTest, ThePaperProfileKeepsItsGlobalBatchOnAnyWorldSize) {
+  for (const auto& [world, steps] : std::vector<std::pair<int, int>>{{1, 4}, {2, 2}, {4, 1}}) {
+    json j = ProfileDefaults("paper");
+    j["solver"]["world_size"] = world;
+    const TrainConfig c = ParseTrainConfig(j);
+    EXPECT_EQ(c.solver.batch_size, 32);
+    EXPECT_EQ(c.solver.accumulation_steps, steps) << world;
+    EXPECT_EQ(ComparableConfig(ToJson(c))["solver"].contains("world_size"), world > 1);
+  }
+  json j = ProfileDefaults("paper");
+  j["solver"]["world_size"] = 3;
+  EXPECT_NE(ErrorOf(j).find("solver.global_batch_size must be a multiple of world size x batch "
+                            "size = 3 x 32 (got 128)"),
+            std::string::npos)
+      << ErrorOf(j);
+  const json mini = ComparableConfig(ToJson(ParseTrainConfig(ProfileDefaults("mini"))));
+  EXPECT_FALSE(mini["solver"].contains("world_size"));
+  EXPECT_FALSE(mini["solver"].contains("global_batch_size"));
 }
 
 TEST(TrainConfigTest, UnknownKeysAreRefusedAtEveryLevel) {
