@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Counts test cases from the JUnit XML reports Bazel wrote for the given test targets.
 
-Usage: count_tests.py TESTLOGS_DIR < targets (one `//pkg:name` a line)
+Usage: count_tests.py TESTLOGS_DIR [--extra REPORT.xml ...] < targets (one `//pkg:name` a line)
+
+--extra adds the cases of a JUnit report written outside Bazel (tools/check_libtorch_root.sh).
 
 Prints `N passed, N failed` on the last line. A target with no report, or whose report is
 Bazel's own (a crash or a time-out: one case carrying an <error>), counts as one failure,
@@ -18,10 +20,9 @@ def report_path(testlogs, target):
     return os.path.join(testlogs, pkg, name, "test.xml")
 
 
-def main(testlogs, targets):
+def main(testlogs, targets, extra=()):
     passed = failed = skipped = 0
-    for target in targets:
-        path = report_path(testlogs, target)
+    for target, path in [(t, report_path(testlogs, t)) for t in targets] + [(e, e) for e in extra]:
         try:
             cases = list(ET.parse(path).getroot().iter("testcase"))
         except (OSError, ET.ParseError) as e:
@@ -48,5 +49,7 @@ def main(testlogs, targets):
 
 
 if __name__ == "__main__":
+    args = sys.argv[1:]
+    extra = [args[i + 1] for i, a in enumerate(args) if a == "--extra"]
     names = [l.strip() for l in sys.stdin if l.strip().startswith("//")]
-    sys.exit(main(sys.argv[1], names))
+    sys.exit(main(args[0], names, extra))
