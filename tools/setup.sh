@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  bazel-bootstrap bazel-rules-java        # Bazel 4.2.3, offline rules_java
+  bazel-bootstrap                         # Bazel 4.2.3 (or the npm Bazel: README)
   g++ git
   libtorch-dev                            # LibTorch 1.13.1 (CPU)
   libgloo-dev                             # Gloo headers for c10d's ProcessGroupGloo
