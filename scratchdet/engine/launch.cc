@@ -24,22 +24,6 @@ extern char** environ;
 namespace scratchdet::engine {
 namespace {
 
-// A port the kernel reports free on the loopback interface (the launcher's rank 0 binds it
-// a moment later).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Fail("--nproc: cannot open a socket to find a free port");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  if (!ok) Fail("--nproc: cannot find a free port on 127.0.0.1 (set MASTER_PORT)");
-  return ntohs(addr.sin_port);
-}
-
 // This process's own command line, as the kernel has it.
 std::vector<std::string> OwnArguments() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -76,6 +60,20 @@ int ExitCodeOf(int status) {
 
 }  // namespace
 
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) Fail("--nproc: cannot open a socket to find a free port");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  close(fd);
+  if (!ok) Fail("--nproc: cannot find a free port on 127.0.0.1 (set MASTER_PORT)");
+  return ntohs(addr.sin_port);
+}
+
 std::map<std::string, std::string> Environment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -101,7 +99,7 @@ std::optional<int> LaunchLocalWorkers(const ConfigFlags& flags) {
   if (args.empty()) Fail("--nproc: cannot read this process's command line");
   const std::string addr = env.count("MASTER_ADDR") ? env.at("MASTER_ADDR") : "127.0.0.1";
   const std::string port =
-      env.count("MASTER_PORT") ? env.at("MASTER_PORT") : std::to_string(FreePort());
+      env.count("MASTER_PORT") ? env.at("MASTER_PORT") : std::to_string(FreeLoopbackPort());
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -16,6 +16,9 @@
 
 namespace scratchdet::engine {
 
+// A port the kernel reports free on 127.0.0.1 (a moment later someone may take it).
+int FreeLoopbackPort();
+
 // The process's environment as a map.
 std::map<std::string, std::string> Environment();
 

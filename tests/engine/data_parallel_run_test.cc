@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "scratchdet/engine/launch.h"
 #include "tests/testing/temp_files.h"
 
 extern char** environ;
@@ -46,18 +47,6 @@ const std::string& Experiment() {
 const std::string& Cli() {
   static const std::string path = Runfile("scratchdet/cli/scratchdet");
   return path;
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 // Starts `args` with this process's environment plus `env`, stdout and stderr into `log`.
@@ -255,7 +244,7 @@ std::map<std::string, std::string> RankEnv(int rank, int port) {
 
 TEST(DataParallelRunTest, AKilledRankStopsTheOtherWithItsName) {
   const std::string root = testing::FreshDir("dp_killed");
-  const int port = FreePort();
+  const int port = engine::FreeLoopbackPort();
   std::vector<std::string> args = Smoke(Experiment(), {"--out", root, "--dist-timeout", "60",
                                                        "--set", "solver.iterations=100000",
                                                        "--set", "run.checkpoint_interval=2"});
@@ -283,7 +272,7 @@ TEST(DataParallelRunTest, AKilledRankStopsTheOtherWithItsName) {
 TEST(DataParallelRunTest, AMissingRankOrAnotherConfigIsAnError) {
   const std::string root = testing::FreshDir("dp_errors");
   // Rank 1 never starts: rank 0 gives up after --dist-timeout.
-  int port = FreePort();
+  int port = engine::FreeLoopbackPort();
   const Outcome alone = Execute(Smoke(Experiment(), {"--out", root + "/alone", "--dist-timeout", "2"}),
                             RankEnv(0, port), std::chrono::seconds(60));
   EXPECT_EQ(alone.code, 1);
@@ -293,7 +282,7 @@ TEST(DataParallelRunTest, AMissingRankOrAnotherConfigIsAnError) {
       << alone.log;
 
   // Two ranks with different learning rates: both stop at the start.
-  port = FreePort();
+  port = engine::FreeLoopbackPort();
   std::vector<std::string> a = Smoke(Experiment(), {"--out", root + "/mismatch"});
   std::vector<std::string> b = a;
   b.insert(b.end(), {"--set", "solver.lr=0.5"});

@@ -19,22 +19,11 @@
 #include "scratchdet/engine/train_config.h"
 #include "scratchdet/model/ssd.h"
 #include "tests/testing/error_of.h"
+#include "scratchdet/engine/launch.h"
 #include "tests/testing/temp_files.h"
 
 namespace scratchdet::engine {
 namespace {
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 ProcessGroupConfig Config(int rank, int port) {
   ProcessGroupConfig c;
@@ -135,7 +124,7 @@ int Exchange(int rank, int port) {
 }
 
 TEST(DataParallelTest, TwoProcessesBroadcastAverageAndTrainAsOne) {
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) _exit(Exchange(1, port));
@@ -149,7 +138,7 @@ TEST(DataParallelTest, TwoProcessesBroadcastAverageAndTrainAsOne) {
 // A rank that dies: the survivor's next collective fails at once (Gloo sees the closed
 // connection), well within the timeout, and the message names the rank that is gone.
 TEST(DataParallelTest, ARankThatDiesEndsTheOthersCollectiveWithItsName) {
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -201,7 +190,7 @@ TEST(DataParallelTest, EvaluationOverTwoRanksEqualsOneProcess) {
   const TrainConfig config = EvaluationConfig();
   // The dataset is generated once, before the ranks start.
   SetUpData(config, ::scratchdet::testing::TempDir() + "/dp_eval", false);
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -228,7 +217,7 @@ TEST(DataParallelTest, EvaluationOverTwoRanksEqualsOneProcess) {
 }
 
 TEST(DataParallelTest, ARankThatNeverJoinsIsAnErrorWithinTheTimeout) {
-  ProcessGroupConfig config = Config(0, FreePort());
+  ProcessGroupConfig config = Config(0, FreeLoopbackPort());
   config.timeout = std::chrono::seconds(2);
   const auto start = std::chrono::steady_clock::now();
   try {
