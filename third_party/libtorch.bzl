@@ -29,6 +29,7 @@ cc_library(
     name = "libtorch",
     hdrs = glob(["include/**/*.h", "include/**/*.hpp", "include/**/*.cuh"], allow_empty = True),
     includes = ["include", "include/torch/csrc/api/include"],
+    defines = {defines},
     linkopts = {linkopts},
     visibility = ["//visibility:public"],
 )
@@ -73,6 +74,9 @@ def _libtorch_impl(ctx):
         abi = "yes",
         cuda = ", ".join(cuda) if cuda else "none",
         linkopts = repr(linkopts),
+        # The code's CUDA-only parts (GPU peak memory, NCCL) compile where CUDA is linked.
+        # USE_C10D_NCCL: c10d's NCCL header is empty without it (CUDA LibTorch builds have NCCL).
+        defines = repr(["SCRATCHDET_WITH_CUDA=1", "USE_C10D_NCCL"] if cuda else []),
     ))
     ctx.file("defs.bzl", "LIBTORCH_ROOT = \"{}\"\nLIBTORCH_HAS_CUDA = {}\n".format(
         root, "True" if cuda else "False"))

@@ -1,6 +1,6 @@
 // `scratchdet train`: train a detector on the shapes benchmark or on your own VOC/COCO data.
 //
-//   bazel run //:scratchdet -- train --profile mini --out runs/mine \
+//   bazel run //:scratchdet -- train --profile mini --out runs/mine   (one line, with:)
 //       --set data.format=voc --set data.root=/data/mydata --set 'data.classes=["cat","dog"]'
 //   bazel run //:scratchdet -- train --config my_run.json --out runs/mine
 #include <fmt/format.h>

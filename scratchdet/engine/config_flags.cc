@@ -27,6 +27,13 @@ void AddConfigFlags(CLI::App& app, ConfigFlags& flags) {
   app.add_option("--device", flags.device, "cpu | cuda | cuda:N");
   app.add_option("--threads", flags.threads, "intra-op threads (default: all cores)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--precision", flags.precision,
+                 "training forward: fp32 (default, the paper's) | bf16 | fp16 (CUDA, loss-scaled)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  app.add_flag("--cudnn-benchmark", flags.cudnn_benchmark,
+               "CUDA: let cuDNN time and pick convolution algorithms (sets run.cudnn_benchmark)");
+  app.add_flag("--deterministic", flags.deterministic,
+               "CUDA: deterministic algorithms only (sets run.deterministic)");
   app.add_flag("--fresh", flags.fresh, "ignore an existing checkpoint/result and start over");
   app.add_flag("--print-config", flags.print_config, "print the resolved config and exit");
   app.add_option("--nproc", flags.nproc,
@@ -54,6 +61,9 @@ json ApplyCommandLine(json config, const ConfigFlags& flags) {
   if (!flags.data_root.empty()) config["data"]["root"] = flags.data_root;
   if (!flags.device.empty()) config["device"] = flags.device;
   if (flags.threads > 0) config["run"]["threads"] = flags.threads;
+  if (!flags.precision.empty()) config["precision"] = flags.precision;
+  if (flags.cudnn_benchmark) config["run"]["cudnn_benchmark"] = true;
+  if (flags.deterministic) config["run"]["deterministic"] = true;
   if (flags.world_size > 1) config["solver"]["world_size"] = flags.world_size;
   if (flags.local_rank >= 0) {
     if (config.value("device", "") == "cuda")

@@ -25,6 +25,9 @@ struct ConfigFlags {
   std::string data_root;               // --data: sets data.root
   std::string device;                  // empty: the config's
   int threads = 0;                     // 0: the config's (0 there = all cores)
+  std::string precision;               // empty: the config's (precision.h)
+  bool cudnn_benchmark = false;        // true: sets run.cudnn_benchmark
+  bool deterministic = false;          // true: sets run.deterministic
   bool fresh = false;                  // ignore an existing checkpoint
   bool print_config = false;           // print the resolved config and exit
   // Data parallel (launch.h): --nproc starts this many local worker processes; a collective
@@ -39,8 +42,8 @@ struct ConfigFlags {
   int world_size = 1;  // sets solver.world_size
 };
 
-// Adds --profile, --config, --set, --data, --device, --threads, --fresh, --print-config,
-// --nproc and --dist-timeout.
+// Adds --profile, --config, --set, --data, --device, --threads, --precision,
+// --cudnn-benchmark, --deterministic, --fresh, --print-config, --nproc and --dist-timeout.
 void AddConfigFlags(CLI::App& app, ConfigFlags& flags);
 
 // A labelled patch merged over the profile defaults (labels name it in errors).
@@ -54,8 +57,9 @@ struct ConfigLayer {
 nlohmann::json ResolveConfigJson(const ConfigFlags& flags, const std::vector<ConfigLayer>& layers,
                                  int64_t seed);
 
-// --config FILE, --set, --data, --device and --threads applied to a given config (`scratchdet
-// eval` starts from a trained run's config instead of a profile).
+// --config FILE, --set, --data, --device, --threads, --precision, --cudnn-benchmark and
+// --deterministic applied to a given config (`scratchdet eval` starts from a trained run's
+// config instead of a profile).
 nlohmann::json ApplyCommandLine(nlohmann::json config, const ConfigFlags& flags);
 
 // What --print-config prints: the parsed, validated config (threads resolved to this machine).

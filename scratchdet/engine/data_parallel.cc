@@ -5,6 +5,10 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef SCRATCHDET_WITH_CUDA
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#include <torch/cuda.h>
+#endif
 #include <torch/torch.h>
 
 #include <chrono>
@@ -39,6 +43,12 @@ ProcessGroupConfig ProcessGroupFromEnvironment(const std::map<std::string, std::
   config.rank = ParseInt(env, "RANK", 0);
   if (config.rank >= config.world_size)
     Fail("RANK={} is not below WORLD_SIZE={}", config.rank, config.world_size);
+  config.local_rank = env.count("LOCAL_RANK") ? ParseInt(env, "LOCAL_RANK", 0) : config.rank;
+  config.local_world_size =
+      env.count("LOCAL_WORLD_SIZE") ? ParseInt(env, "LOCAL_WORLD_SIZE", 1) : config.world_size;
+  if (config.local_rank >= config.local_world_size)
+    Fail("LOCAL_RANK={} is not below LOCAL_WORLD_SIZE={}", config.local_rank,
+         config.local_world_size);
   config.master_addr = env.at("MASTER_ADDR");
   config.master_port = ParseInt(env, "MASTER_PORT", 1);
   if (config.master_port > 65535) Fail("MASTER_PORT={} is not a port", config.master_port);
@@ -75,6 +85,16 @@ DataParallelGroup::DataParallelGroup(const ProcessGroupConfig& config) : config_
         c10d::ProcessGroupGloo::createDeviceForHostname(config.master_addr));
     group_ = std::make_shared<c10d::ProcessGroupGloo>(store, config.rank, config.world_size,
                                                       options);
+#ifdef SCRATCHDET_WITH_CUDA
+    // NCCL connects lazily, at the first collective on CUDA tensors.
+    if (torch::cuda::is_available()) {
+      auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
+      nccl_options->timeout = config.timeout;
+      nccl_ = std::make_shared<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("nccl", store), config.rank, config.world_size,
+          nccl_options);
+    }
+#endif
   } catch (const std::exception& e) {
     Fail("rank {} of {}: could not join the process group at {}:{} (timeout {} ms): {}",
          config.rank, config.world_size, config.master_addr, config.master_port,
@@ -118,25 +138,40 @@ std::string DataParallelGroup::DescribeLostRanks() {
   }
 }
 
+namespace {
+
+// `tensors` (one dtype) as one flat buffer, `collective` run on it, the result copied back.
+// One collective per buffer instead of one per tensor: a model's BN buffers are hundreds of
+// small tensors, and one round trip each cost ~40 ms per iteration on the mini model.
+template <typename Collective>
+void OnFlattened(const std::vector<torch::Tensor>& tensors, Collective&& collective) {
+  std::vector<torch::Tensor> parts;
+  for (const torch::Tensor& t : tensors) parts.push_back(t.reshape({-1}));
+  std::vector<at::Tensor> flat = {torch::cat(parts)};
+  collective(flat);
+  int64_t offset = 0;
+  for (const torch::Tensor& t : tensors) {
+    const int64_t n = t.numel();
+    t.copy_(flat[0].narrow(0, offset, n).view(t.sizes()));
+    offset += n;
+  }
+}
+
+}  // namespace
+
 void DataParallelGroup::Broadcast(const std::vector<torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
-  // One broadcast per dtype: the tensors of a dtype flattened into one buffer (a model's BN
-  // buffers are hundreds of small tensors; one round trip each cost ~40 ms per iteration on
-  // the mini model).
   std::map<c10::ScalarType, std::vector<torch::Tensor>> by_type;
   for (const torch::Tensor& t : tensors) by_type[t.scalar_type()].push_back(t);
-  for (auto& [type, members] : by_type) {
-    std::vector<torch::Tensor> flat_parts;
-    for (const torch::Tensor& t : members) flat_parts.push_back(t.reshape({-1}));
-    std::vector<at::Tensor> flat = {torch::cat(flat_parts)};
-    Wait(group_->broadcast(flat), "broadcast from rank 0");
-    int64_t offset = 0;
-    for (const torch::Tensor& t : members) {
-      const int64_t n = t.numel();
-      t.copy_(flat[0].narrow(0, offset, n).view(t.sizes()));
-      offset += n;
-    }
-  }
+  for (auto& [type, members] : by_type)
+    OnFlattened(members, [&](std::vector<at::Tensor>& flat) {
+#ifdef SCRATCHDET_WITH_CUDA
+      if (nccl_ && flat[0].is_cuda())
+        Wait(nccl_->broadcast(flat), "broadcast from rank 0");
+      else
+#endif
+        Wait(group_->broadcast(flat), "broadcast from rank 0");
+    });
 }
 
 void DataParallelGroup::AverageGradients(const std::vector<torch::Tensor>& parameters,
@@ -155,17 +190,16 @@ void DataParallelGroup::AverageGradients(const std::vector<torch::Tensor>& param
       bytes += grads[end].numel() * grads[end].element_size();
       ++end;
     }
-    std::vector<torch::Tensor> flat_parts;
-    for (size_t i = begin; i < end; ++i) flat_parts.push_back(grads[i].reshape({-1}));
-    std::vector<at::Tensor> bucket = {torch::cat(flat_parts)};
-    Wait(group_->allreduce(bucket), "gradient allreduce");
-    bucket[0].div_(config_.world_size);
-    int64_t offset = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const int64_t n = grads[i].numel();
-      grads[i].copy_(bucket[0].narrow(0, offset, n).view_as(grads[i]));
-      offset += n;
-    }
+    const std::vector<torch::Tensor> bucket(grads.begin() + begin, grads.begin() + end);
+    OnFlattened(bucket, [&](std::vector<at::Tensor>& flat) {
+#ifdef SCRATCHDET_WITH_CUDA
+      if (nccl_ && flat[0].is_cuda())
+        Wait(nccl_->allreduce(flat), "gradient allreduce");
+      else
+#endif
+        Wait(group_->allreduce(flat), "gradient allreduce");
+      flat[0].div_(config_.world_size);
+    });
     begin = end;
   }
 }

@@ -19,6 +19,7 @@
 
 namespace c10d {
 class ProcessGroupGloo;
+class ProcessGroupNCCL;
 class Store;
 class Work;
 }  // namespace c10d
@@ -28,6 +29,10 @@ namespace scratchdet::engine {
 struct ProcessGroupConfig {
   int rank = 0;
   int world_size = 1;
+  // This machine's share (LOCAL_RANK, LOCAL_WORLD_SIZE): picks cuda:<local_rank> and the
+  // threads per process. One machine when unset: the global rank and world size.
+  int local_rank = 0;
+  int local_world_size = 1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   // How long a rank waits for the others (joining, and every collective) before failing.
@@ -39,8 +44,8 @@ struct ProcessGroupConfig {
 };
 
 // The config torchrun (python3 -m torch.distributed.run) gives its workers through RANK,
-// WORLD_SIZE, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_USE_AGENT_STORE and
-// TORCHELASTIC_RESTART_COUNT in `env`; world size 1 when WORLD_SIZE is absent. Throws
+// WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT,
+// TORCHELASTIC_USE_AGENT_STORE and TORCHELASTIC_RESTART_COUNT in `env`; world size 1 when WORLD_SIZE is absent. Throws
 // scratchdet::Error naming the variable for a missing or malformed value.
 ProcessGroupConfig ProcessGroupFromEnvironment(const std::map<std::string, std::string>& env);
 
@@ -56,14 +61,16 @@ class DataParallelGroup {
   int rank() const { return config_.rank; }
   int world_size() const { return config_.world_size; }
   const ProcessGroupConfig& config() const { return config_; }
-  // The c10d backend: "gloo" (CPU tensors).
-  std::string backend() const { return "gloo"; }
+  // The c10d backend of the training tensors: "nccl" for CUDA tensors in a build with CUDA
+  // (SCRATCHDET_WITH_CUDA, third_party/libtorch.bzl), "gloo" otherwise. The small host-side
+  // collectives (Sum, AllGather, BroadcastBytes, Barrier) always use Gloo.
+  std::string backend() const { return nccl_ ? "nccl" : "gloo"; }
 
   // Every collective below throws scratchdet::Error when a peer stops or does not answer
   // within the timeout; the message names this rank and the ranks that are gone
   // (DescribeLostRanks).
 
-  // Every rank ends with rank 0's values (in place; CPU tensors, any dtype).
+  // Every rank ends with rank 0's values (in place; any dtype; CUDA tensors over NCCL).
   void Broadcast(const std::vector<torch::Tensor>& tensors);
   // Each defined gradient of `parameters` becomes the mean over the ranks, bit-identical on
   // every rank. Gradients are flattened into buckets of at most `bucket_bytes` (a tensor
@@ -89,6 +96,9 @@ class DataParallelGroup {
   ProcessGroupConfig config_;
   c10::intrusive_ptr<c10d::Store> store_;
   std::shared_ptr<c10d::ProcessGroupGloo> group_;
+  // CUDA builds with a GPU: the group for CUDA tensors (gradients, buffers), on the same store
+  // under the prefix "nccl/". Null otherwise.
+  std::shared_ptr<c10d::ProcessGroupNCCL> nccl_;
   int failures_ = 0;
 };
 

@@ -140,7 +140,7 @@ std::optional<int> LaunchLocalWorkers(const ConfigFlags& flags) {
     if (pid < 0 && errno == EINTR) continue;
     if (pid < 0) break;
     if (pid == 0) {  // a rank failed earlier; the others have until the deadline
-      if (std::chrono::steady_clock::now() > *deadline) {
+      if (deadline && std::chrono::steady_clock::now() > *deadline) {
         fmt::print(stderr, "launcher: the other ranks did not stop in time; killing them\n");
         Forward(SIGKILL);
         deadline.reset();
@@ -170,17 +170,8 @@ std::unique_ptr<DataParallelGroup> JoinGroupFromEnvironment(ConfigFlags& flags) 
   ProcessGroupConfig config = ProcessGroupFromEnvironment(env);
   if (config.world_size <= 1) return nullptr;
   config.timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.dist_timeout_s * 1000));
-  auto read = [&](const char* name, int fallback) {
-    const auto it = env.find(name);
-    if (it == env.end()) return fallback;
-    try {
-      return std::stoi(it->second);
-    } catch (const std::exception&) {
-      Fail("{}='{}': expected an integer", name, it->second);
-    }
-  };
-  flags.local_rank = read("LOCAL_RANK", config.rank);
-  flags.local_world_size = read("LOCAL_WORLD_SIZE", config.world_size);
+  flags.local_rank = config.local_rank;
+  flags.local_world_size = config.local_world_size;
   flags.world_size = config.world_size;
   return std::make_unique<DataParallelGroup>(config);
 }

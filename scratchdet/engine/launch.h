@@ -2,8 +2,8 @@
 // built-in `--nproc N` launcher, and the worker side under it or under torchrun.
 //
 //   bazel-bin/experiments/table_d/scratchdet300 --profile smoke --nproc 2
-//   python3 -m torch.distributed.run --nproc_per_node=2 --no_python \
-//       bazel-bin/experiments/table_d/scratchdet300 --profile smoke
+//   python3 -m torch.distributed.run --nproc_per_node=2 --redirects 2 --tee 2 --no_python
+//       bazel-bin/experiments/table_d/scratchdet300 --profile smoke   (one shell line)
 #pragma once
 
 #include <map>

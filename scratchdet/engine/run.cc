@@ -15,6 +15,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/hash.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/core/provenance.h"
 #include "scratchdet/engine/checkpoint.h"
@@ -23,6 +24,7 @@
 #include "scratchdet/engine/evaluation.h"
 #include "scratchdet/engine/lr_schedule.h"
 #include "scratchdet/engine/peak_memory.h"
+#include "scratchdet/engine/precision.h"
 #include "scratchdet/engine/pretrain.h"
 #include "scratchdet/engine/progress.h"
 #include "scratchdet/engine/run_directory.h"
@@ -276,14 +278,12 @@ class VerifyReplicasHook : public TrainerHook {
   VerifyReplicasHook(DataParallelGroup& group, std::vector<torch::Tensor> parameters)
       : group_(group), parameters_(std::move(parameters)) {}
   void AfterIteration(Trainer&, const IterationRecord& r) override {
-    uint64_t hash = 1469598103934665603ULL;  // FNV-1a over the bytes of every parameter
+    Fnv1a64 hash;  // over the bytes of every parameter
     for (const torch::Tensor& p : parameters_) {
       const torch::Tensor c = p.detach().contiguous().cpu();
-      const auto* bytes = static_cast<const uint8_t*>(c.data_ptr());
-      for (size_t i = 0, n = c.numel() * c.element_size(); i < n; ++i)
-        hash = (hash ^ bytes[i]) * 1099511628211ULL;
+      hash.Update(c.data_ptr(), c.numel() * c.element_size());
     }
-    const std::vector<std::string> all = group_.AllGather(fmt::format("{:016x}", hash));
+    const std::vector<std::string> all = group_.AllGather(hash.Hex());
     for (size_t rank = 1; rank < all.size(); ++rank)
       if (all[rank] != all[0])
         Fail("run.verify_replicas: after iteration {} the parameters of rank {} differ from "
@@ -307,6 +307,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   const torch::Device device(config.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     Fail("config: device '{}' requested but this LibTorch has no CUDA device", config.device);
+  const Precision precision = ParsePrecision(config.precision);
+  ApplyDeterminismSettings(config.run.cudnn_benchmark, config.run.deterministic);
 
   // One writer per run directory, and a directory holds the runs of one config: resuming
   // another config's checkpoint would write that run's numbers under this config. Checked
@@ -320,7 +322,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
   const json comparable_config = ComparableConfig(config_json);
   if (writer && !context.fresh) CheckRunDirectoryConfig(context.run_dir, comparable_config);
   const std::string config_hash = ConfigHash(comparable_config);
-  if (group && device.is_cuda())
+  if (group && device.is_cuda() && group->backend() != "nccl")
     Fail("device '{}' with {} processes: the data-parallel group is Gloo over CPU tensors; NCCL "
          "for CUDA tensors comes with a CUDA build of LibTorch (README, \"Several processes and "
          "GPUs\")", config.device, world_size);
@@ -350,6 +352,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                  {"paper_value", context.experiment.value("paper_value", json("n/r"))}};
   json provenance = BuildProvenance();
   provenance["device"] = config.device;
+  provenance["precision"] = config.precision;
+  provenance["cudnn_benchmark"] = config.run.cudnn_benchmark;
+  provenance["deterministic"] = config.run.deterministic;
   provenance["threads"] = config.run.threads;
   provenance["start_time"] = started;
   provenance["world_size"] = world_size;
@@ -372,6 +377,10 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     result["provenance"] = provenance;
     result["metrics"]["wall_time_s"] = wall_seconds();
     result["metrics"]["peak_memory_mb"] = PeakResidentMemoryMb();
+    if (device.is_cuda()) {
+      const std::optional<double> gpu_peak = PeakGpuMemoryMb(device);
+      result["metrics"]["gpu_peak_memory_mb"] = gpu_peak ? json(*gpu_peak) : json();
+    }
     if (writer) WriteFileAtomic(context.run_dir + "/result.json", JsonText(result, 2) + "\n");
     return result;
   };
@@ -410,6 +419,9 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     json evaluations = json::array();
     CheckpointState checkpoint;
     bool resumed = false;
+    // fp16: the dynamic loss scale (precision.h), part of the checkpoint.
+    std::optional<LossScaler> loss_scaler;
+    if (precision == Precision::kFp16) loss_scaler.emplace();
     if (!group) {
       resumed = !context.fresh &&
                 LoadCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
@@ -436,6 +448,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
       evaluations = checkpoint.state.value("evaluations", json::array());
       earlier_wall_seconds = checkpoint.state.value("wall_time_s", 0.0);
       train_seconds = checkpoint.state.value("train_seconds", 0.0);
+      if (loss_scaler && checkpoint.state.contains("loss_scaler"))
+        loss_scaler->Restore(checkpoint.state.at("loss_scaler"));
       // Loading replaces the weights with contiguous tensors: the same layout as an
       // uninterrupted run keeps a resumed run bit-identical.
       if (channels_last) model::ToChannelsLast(*detector);
@@ -494,6 +508,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
                           {"train_seconds", train_seconds},
                           {"config", comparable_config},
                           {"config_hash", config_hash}};
+      if (loss_scaler) checkpoint.state["loss_scaler"] = loss_scaler->State();
       SaveCheckpoint(CheckpointPath(context), *detector, optimizer, checkpoint);
     };
 
@@ -509,6 +524,8 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
         boxes.push_back(batch.boxes[b].to(device));
         labels.push_back(batch.labels[b].to(device));
       }
+      // fp32 does nothing here; bf16/fp16 autocast the forward (the loss itself is fp32).
+      const AutocastScope autocast(device, precision);
       const model::DetectionLoss loss = detector->Loss(
           channels_last ? images.contiguous(torch::MemoryFormat::ChannelsLast) : images, boxes,
           labels);
@@ -527,6 +544,7 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     trainer_options.iterations = config.solver.iterations;
     trainer_options.accumulation_steps = config.solver.accumulation_steps;
     trainer_options.schedule = schedule;
+    if (loss_scaler) trainer_options.loss_scaler = &*loss_scaler;
     Trainer trainer(trainer_options, detector->parameters(), optimizer, micro_step);
     CurvesHook curves_hook(curves, stats, levels, train_seconds);
     ProgressHook progress_hook(progress, stats, images_per_iteration);
@@ -573,6 +591,10 @@ json TrainAndEvaluate(const TrainConfig& config, const RunContext& context) {
     if (writer) curves.WriteCsv(context.run_dir + "/curves.csv", levels);
     if (parallel_hook) result["metrics"]["sync_seconds"] = parallel_hook->sync_seconds();
     if (verify_hook) result["metrics"]["replicas_verified_iterations"] = verify_hook->verified();
+    if (loss_scaler) {
+      result["metrics"]["loss_scale"] = loss_scaler->scale();
+      result["metrics"]["skipped_updates"] = loss_scaler->skipped_steps();
+    }
 
     json& metrics = result["metrics"];
     const int64_t done = static_cast<int64_t>(curves.loss.size());

@@ -12,6 +12,7 @@
 
 #include "scratchdet/core/atomic_file.h"
 #include "scratchdet/core/error.h"
+#include "scratchdet/core/hash.h"
 #include "scratchdet/core/json_text.h"
 #include "scratchdet/engine/checkpoint.h"
 
@@ -32,19 +33,14 @@ json ComparableConfig(json config) {
     if (solver.value("world_size", 1) == 1) solver.erase("world_size");
     if (solver.value("global_batch_size", 0) == 0) solver.erase("global_batch_size");
   }
+  if (config.value("precision", "fp32") == "fp32") config.erase("precision");
   // As written to results and checkpoints: a non-UTF-8 path compares equal to its record.
   return json::parse(JsonText(config));
 }
 
 std::string ConfigHash(const json& config) {
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  const std::string text = JsonText(ComparableConfig(config));
-  uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", hash);
+  return Fnv1a64().Update(JsonText(ComparableConfig(config))).Hex();
 }
 
 namespace {

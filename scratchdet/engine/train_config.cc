@@ -195,6 +195,8 @@ void ParseRun(const json& j, RunOptions& run) {
   r.Get("checkpoint_interval", run.checkpoint_interval);
   r.Get("log_interval", run.log_interval);
   r.Get("verify_replicas", run.verify_replicas);
+  r.Get("cudnn_benchmark", run.cudnn_benchmark);
+  r.Get("deterministic", run.deterministic);
   r.Finish();
 }
 
@@ -243,6 +245,7 @@ TrainConfig ParseTrainConfig(const json& input) {
     if (const json* e = r.Child("eval")) ParseEval(*e, c.eval);
     if (const json* p = r.Child("pretrain")) ParsePretrain(*p, c.pretrain);
     r.Get("memory_format", c.memory_format);
+    r.Get("precision", c.precision);
     r.Get("seed", c.seed);
     r.Get("device", c.device);
     r.Get("curve_points", c.curve_points);
@@ -257,6 +260,11 @@ TrainConfig ParseTrainConfig(const json& input) {
   Require(c.run.workers >= 1, "run.workers", "must be >= 1", c.run.workers);
   Require(c.memory_format == "channels_last" || c.memory_format == "contiguous", "memory_format",
           "must be channels_last or contiguous", c.memory_format);
+  Require(c.precision == "fp32" || c.precision == "bf16" || c.precision == "fp16", "precision",
+          "must be fp32, bf16 or fp16", c.precision);
+  Require(c.precision != "fp16" || c.device.rfind("cuda", 0) == 0, "precision",
+          "fp16 (autocast with loss scaling) needs a CUDA device; use bf16 on the CPU",
+          c.precision);
   Require(c.run.threads >= 0, "run.threads", "must be >= 0", c.run.threads);
   // Checked here, not by torch::Device, whose error for "cudax" is a C++ backtrace.
   const bool cuda_index = c.device.rfind("cuda:", 0) == 0 && c.device.size() > 5 &&
@@ -319,6 +327,7 @@ json ToJson(const TrainConfig& c) {
           {"eval", eval},
           {"pretrain", pretrain},
           {"memory_format", c.memory_format},
+          {"precision", c.precision},
           {"seed", c.seed},
           {"device", c.device},
           {"curve_points", c.curve_points},
@@ -327,7 +336,9 @@ json ToJson(const TrainConfig& c) {
             {"workers", c.run.workers},
             {"checkpoint_interval", c.run.checkpoint_interval},
             {"log_interval", c.run.log_interval},
-            {"verify_replicas", c.run.verify_replicas}}}};
+            {"verify_replicas", c.run.verify_replicas},
+            {"cudnn_benchmark", c.run.cudnn_benchmark},
+            {"deterministic", c.run.deterministic}}}};
 }
 
 // The profiles' JSON files (experiments/profiles/*.json), linked in by the genrule

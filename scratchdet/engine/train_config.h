@@ -95,6 +95,12 @@ struct RunOptions {
   // fail naming the first rank that differs from rank 0 (a debugging check; costs a hash of
   // the weights per iteration).
   bool verify_replicas = false;
+  // CUDA: cuDNN picks the fastest convolution algorithms by timing them (faster, not
+  // bit-reproducible); `deterministic` asks for deterministic algorithms (cuDNN and ATen, with
+  // a warning for an op that has none) and sets CUBLAS_WORKSPACE_CONFIG. Both are recorded in
+  // the provenance. No effect on the CPU, whose kernels are deterministic already.
+  bool cudnn_benchmark = false;
+  bool deterministic = false;
 };
 
 struct TrainConfig {
@@ -110,6 +116,10 @@ struct TrainConfig {
   // Layout of conv weights and training inputs: "channels_last" (NHWC, faster with oneDNN)
   // or "contiguous" (NCHW). Part of the comparable config: it changes float rounding.
   std::string memory_format = "channels_last";
+  // Arithmetic of the training forward (precision.h): "fp32" (the paper's, the default),
+  // "bf16" (autocast, CPU or CUDA) or "fp16" (autocast with dynamic loss scaling, CUDA only).
+  // Part of the comparable config except at fp32, so earlier results keep their hashes.
+  std::string precision = "fp32";
   int64_t seed = 0;
   std::string device = "cpu";    // cpu | cuda | cuda:N
   int64_t curve_points = 200;    // loss/gradient curve samples kept in the result

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "scratchdet/engine/lr_schedule.h"
+#include "scratchdet/engine/precision.h"
 
 namespace scratchdet::engine {
 
@@ -22,7 +23,10 @@ struct IterationRecord {
   double lr = 0;          // the learning rate it used
   double loss = 0;        // the loss, mean over its micro-batches
   double grad_norm = 0;   // global L2 norm of the parameters' gradients before the update
+                          // (0 for an update skipped by fp16 loss scaling)
   double seconds = 0;     // wall time of the micro-batches, backward and update
+  // fp16 loss scaling: the gradients overflowed at the loss scale, so no update was made.
+  bool skipped_update = false;
 };
 
 class Trainer;
@@ -42,7 +46,8 @@ class TrainerHook {
   // After the update. A hook may call trainer.RequestStop(): the loop ends after the hooks of
   // this iteration have run (later hooks see trainer.stop_requested()).
   virtual void AfterIteration(Trainer& trainer, const IterationRecord& record) {}
-  // A non-finite loss or gradient norm: no update was made and the loop ends.
+  // A non-finite loss or gradient norm (with a loss scaler: a non-finite loss, or a scale that
+  // collapsed): no update was made and the loop ends.
   virtual void OnDivergence(Trainer& trainer, const IterationRecord& record,
                             const std::string& reason) {}
 };
@@ -51,6 +56,10 @@ struct TrainerOptions {
   int64_t iterations = 0;       // the loop ends when this many are done
   int accumulation_steps = 1;   // micro-batches per update
   LrScheduleOptions schedule;   // lr per iteration (lr_schedule.h)
+  // fp16 (precision.h): the loss is scaled before backward and the gradients unscaled after
+  // the AfterBackward hooks; an overflow skips the update instead of ending the run. Not
+  // owned; null for fp32 and bf16.
+  LossScaler* loss_scaler = nullptr;
 };
 
 // How a Run ended.

@@ -103,7 +103,9 @@ DetectionLoss SsdDetectorImpl::Loss(const torch::Tensor& images,
   const SsdOutput out = forward(images);
   const torch::Tensor priors = Priors(height, width).to(images.device());
   const box::MatchTargets targets = box::MatchPriors(boxes, labels, priors, prior_config_.variances);
-  DetectionLoss loss{box::MultiBoxLoss(out.loc, out.conf, targets), {}};
+  // The loss in fp32 whatever the forward's precision (engine/precision.h); a no-op in fp32.
+  DetectionLoss loss{
+      box::MultiBoxLoss(out.loc.to(torch::kFloat), out.conf.to(torch::kFloat), targets), {}};
   // The forward's own map sizes (equal to FeatureMapSizes, tested) give the level bounds.
   const std::vector<int64_t> level_ends = box::PriorLevelEnds(prior_config_, out.maps);
   const torch::Tensor per_prior = (targets.labels > 0).sum(0).to(torch::kCPU);  // [P]

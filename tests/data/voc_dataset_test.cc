@@ -129,7 +129,7 @@ TEST(VocDatasetTest, AnnotationWithoutObjectsUnlessAllowed) {
 }
 
 TEST(VocDatasetTest, CorruptAndEmptyJpegFailAtLoadAndAreSkippedByTryLoad) {
-  for (const std::string bytes : {std::string("this is not a jpeg"), std::string()}) {
+  for (const std::string& bytes : {std::string("this is not a jpeg"), std::string()}) {
     const fs::path root = MakeFolder("voc_corrupt", kGoodB);
     WriteFile(root / "JPEGImages/b.jpg", bytes);
     const VocDataset strict(Options(root));

@@ -29,8 +29,6 @@
 #include "scratchdet/engine/launch.h"
 #include "tests/testing/temp_files.h"
 
-extern char** environ;
-
 namespace scratchdet {
 namespace {
 
@@ -52,11 +50,7 @@ const std::string& Cli() {
 // Starts `args` with this process's environment plus `env`, stdout and stderr into `log`.
 pid_t Start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& log) {
-  std::map<std::string, std::string> all;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry(*e);
-    all[entry.substr(0, entry.find('='))] = entry.substr(entry.find('=') + 1);
-  }
+  std::map<std::string, std::string> all = engine::Environment();
   all["XDG_CACHE_HOME"] = testing::TempDir() + "/dp_cache";  // the generated dataset
   for (const auto& [k, v] : env) all[k] = v;
   std::vector<std::string> entries;

@@ -2,6 +2,7 @@
 // and a forked child rank 1 (forked before any tensor work, so no thread pool is copied).
 #include "scratchdet/engine/data_parallel.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -216,6 +217,50 @@ TEST(DataParallelTest, EvaluationOverTwoRanksEqualsOneProcess) {
   EXPECT_EQ(one, nlohmann::json::parse(in));
 }
 
+// Rank 0 cannot host the store on a port another process listens on: the error names the
+// address and the reason instead of waiting for the timeout.
+TEST(DataParallelTest, APortInUseIsNamed) {
+  const int holder = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_ANY);
+  address.sin_port = 0;
+  ASSERT_EQ(bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(holder, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int port = ntohs(address.sin_port);
+  ProcessGroupConfig config = Config(0, port);
+  config.timeout = std::chrono::seconds(2);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error =
+      ::scratchdet::testing::ErrorOf([&] { DataParallelGroup group(config); });
+  close(holder);
+  EXPECT_NE(error.find(fmt::format("rank 0 of 2: could not join the process group at "
+                                   "127.0.0.1:{}",
+                                   port)),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("Address already in use"), std::string::npos) << error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+// A MASTER_ADDR that does not resolve (".invalid" never does, RFC 6761) is named.
+TEST(DataParallelTest, AnUnknownMasterAddressIsNamed) {
+  ProcessGroupConfig config = Config(1, FreeLoopbackPort());
+  config.master_addr = "scratchdet-master.invalid";
+  config.timeout = std::chrono::seconds(2);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error =
+      ::scratchdet::testing::ErrorOf([&] { DataParallelGroup group(config); });
+  EXPECT_NE(error.find("rank 1 of 2: could not join the process group at "
+                       "scratchdet-master.invalid:"),
+            std::string::npos)
+      << error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
 TEST(DataParallelTest, ARankThatNeverJoinsIsAnErrorWithinTheTimeout) {
   ProcessGroupConfig config = Config(0, FreeLoopbackPort());
   config.timeout = std::chrono::seconds(2);
@@ -255,6 +300,31 @@ TEST(DataParallelTest, TorchrunsEnvironment) {
                 .find("RANK=2 is not below WORLD_SIZE=2"),
             std::string::npos);
   EXPECT_NE(error({{"WORLD_SIZE", "two"}}).find("WORLD_SIZE='two'"), std::string::npos);
+}
+
+TEST(DataParallelTest, LocalRankAndSizeFromEnvironment) {
+  const std::map<std::string, std::string> base = {
+      {"RANK", "3"}, {"WORLD_SIZE", "4"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}};
+  // One machine: the local figures are the global ones.
+  ProcessGroupConfig c = ProcessGroupFromEnvironment(base);
+  EXPECT_EQ(c.local_rank, 3);
+  EXPECT_EQ(c.local_world_size, 4);
+  // Two machines of two processes: rank 3 is the second on its machine.
+  auto two_machines = base;
+  two_machines["LOCAL_RANK"] = "1";
+  two_machines["LOCAL_WORLD_SIZE"] = "2";
+  c = ProcessGroupFromEnvironment(two_machines);
+  EXPECT_EQ(c.local_rank, 1);
+  EXPECT_EQ(c.local_world_size, 2);
+  auto bad = two_machines;
+  bad["LOCAL_RANK"] = "x1";
+  EXPECT_NE(::scratchdet::testing::ErrorOf([&] { ProcessGroupFromEnvironment(bad); })
+                .find("LOCAL_RANK='x1'"),
+            std::string::npos);
+  bad["LOCAL_RANK"] = "2";
+  EXPECT_NE(::scratchdet::testing::ErrorOf([&] { ProcessGroupFromEnvironment(bad); })
+                .find("LOCAL_RANK=2 is not below LOCAL_WORLD_SIZE=2"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -81,6 +81,29 @@ TEST(RunTest, SmokeRunWritesACompleteResult) {
   EXPECT_TRUE(std::filesystem::exists(context.run_dir + "/curves.csv"));
 }
 
+// --precision bf16 on the CPU: the run completes with finite losses, its provenance and
+// config say bf16, it hashes apart from the fp32 run, and its curve differs from fp32's.
+TEST(RunTest, ABf16RunRecordsItsPrecisionAndComparesApart) {
+  const RunContext fp32_context = Context("precision_fp32");
+  const json fp32 = TrainAndEvaluate(SmokeConfig(), fp32_context);
+  const RunContext context = Context("precision_bf16");
+  const json bf16 = TrainAndEvaluate(
+      SmokeConfig({{"precision", "bf16"}, {"run", {{"deterministic", true}}}}), context);
+  ASSERT_EQ(bf16["status"]["state"], "ok") << bf16["status"].dump();
+  EXPECT_EQ(bf16["provenance"]["precision"], "bf16");
+  EXPECT_EQ(bf16["provenance"]["deterministic"], true);
+  EXPECT_EQ(bf16["provenance"]["cudnn_benchmark"], false);
+  EXPECT_EQ(fp32["provenance"]["precision"], "fp32");
+  EXPECT_EQ(bf16["config"]["precision"], "bf16");
+  EXPECT_NE(bf16["config_hash"], fp32["config_hash"]);
+  const json& loss = bf16["metrics"]["curves"]["loss"];
+  for (const json& v : loss) EXPECT_TRUE(std::isfinite(v.get<double>()));
+  EXPECT_NE(loss, fp32["metrics"]["curves"]["loss"]);
+  EXPECT_NEAR(loss[0].get<double>(), fp32["metrics"]["curves"]["loss"][0].get<double>(),
+              0.05 * fp32["metrics"]["curves"]["loss"][0].get<double>());
+  EXPECT_FALSE(bf16["metrics"].contains("loss_scale"));  // fp16 only
+}
+
 TEST(RunTest, InterruptedAndResumedRunEndsWithIdenticalWeights) {
   const TrainConfig config = SmokeConfig();
   const RunContext straight = Context("straight");

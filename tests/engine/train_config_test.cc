@@ -157,6 +157,40 @@ TEST(TrainConfigTest, ThePaperProfileKeepsItsGlobalBatchOnAnyWorldSize) {
   EXPECT_FALSE(mini["solver"].contains("global_batch_size"));
 }
 
+// precision: fp32 by default and then outside the comparable config (earlier results keep
+// their hashes); bf16 and fp16 are part of it. fp16 needs CUDA. The cuDNN switches are machine
+// facts under "run".
+TEST(TrainConfigTest, PrecisionAndDeterminismKeys) {
+  const TrainConfig defaults = ParseTrainConfig(ProfileDefaults("smoke"));
+  EXPECT_EQ(defaults.precision, "fp32");
+  EXPECT_FALSE(defaults.run.cudnn_benchmark);
+  EXPECT_FALSE(defaults.run.deterministic);
+  EXPECT_FALSE(ComparableConfig(ToJson(defaults)).contains("precision"));
+  json j = ProfileDefaults("smoke");
+  j["precision"] = "bf16";
+  j["run"]["cudnn_benchmark"] = true;
+  j["run"]["deterministic"] = true;
+  const TrainConfig bf16 = ParseTrainConfig(j);
+  EXPECT_EQ(bf16.precision, "bf16");
+  EXPECT_TRUE(bf16.run.cudnn_benchmark);
+  EXPECT_TRUE(bf16.run.deterministic);
+  EXPECT_EQ(ComparableConfig(ToJson(bf16)).at("precision"), "bf16");
+  EXPECT_NE(ConfigHash(ToJson(bf16)), ConfigHash(ToJson(defaults)));
+  // The cuDNN switches do not change what is compared.
+  json switches_only = ProfileDefaults("smoke");
+  switches_only["run"]["cudnn_benchmark"] = true;
+  EXPECT_EQ(ConfigHash(ToJson(ParseTrainConfig(switches_only))), ConfigHash(ToJson(defaults)));
+  j["precision"] = "fp8";
+  EXPECT_NE(ErrorOf(j).find("precision must be fp32, bf16 or fp16 (got fp8)"), std::string::npos);
+  j["precision"] = "fp16";
+  EXPECT_NE(ErrorOf(j).find("fp16 (autocast with loss scaling) needs a CUDA device; use bf16 on "
+                            "the CPU"),
+            std::string::npos)
+      << ErrorOf(j);
+  j["device"] = "cuda:1";
+  EXPECT_EQ(ParseTrainConfig(j).precision, "fp16");
+}
+
 TEST(TrainConfigTest, UnknownKeysAreRefusedAtEveryLevel) {
   // One checker (core/json_keys.h) for every object the parser reads.
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {

@@ -142,7 +142,9 @@ TEST(VocEvalCrossCheckTest, MatchesNumpyReference) {
         ++compared;
       }
       ASSERT_EQ(mine.mean_ap.has_value(), !ref["mAP"].is_null());
-      if (mine.mean_ap) EXPECT_NEAR(*mine.mean_ap, ref["mAP"].get<double>(), 1e-9);
+      if (mine.mean_ap) {
+        EXPECT_NEAR(*mine.mean_ap, ref["mAP"].get<double>(), 1e-9);
+      }
       maps.push_back(mine.mean_ap.value_or(-1));
     }
     // configs[0] and [2] differ only in devkit vs strict.
