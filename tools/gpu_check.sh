@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The prepared GPU check (issue 14; README, "GPUs and other LibTorch builds"). On a machine
+# with an NVIDIA GPU, a CUDA LibTorch (a pip `torch` of the C++11 ABI, found through python3,
+# or TORCH_DIR=DIR laid out as DIR/include, DIR/lib), g++ and no network, it
+#   1. compiles the OpenCV-free core (model, box, trainer, precision; ~30 files) and two
+#      programs with g++ (no Bazel, CMake or system packages needed there),
+#   2. runs tools/gpu_check/gpu_check.cc: CUDA against CPU for forward, matching, loss,
+#      post-processing and one SGD step (TF32 off), channels-last, bf16/fp16 steps, peak memory,
+#   3. runs tools/gpu_check/gpu_train_step.cc: images/s and peak memory of one training step,
+#      batch 32, 300 px, fp32/bf16/fp16, scratchdet300 and ssd300_vgg16.
+# Reports go to $OUT (or ./gpu_check_out): gpu_check.json, gpu_train_step.json, gpu_check.log.
+#
+# fmt and nlohmann/json headers come from .gpu_check/include, which
+# `bash tools/gpu_check.sh --prepare` fills here from Debian's packages (1.6 MiB; ignored by
+# git, carried to the GPU machine). Anywhere: `bash tools/gpu_check.sh --device cpu` runs the
+# same programs on the CPU (the comparisons against the CPU itself, the benchmark at batch 2):
+# a smoke test of the check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DEPS=$ROOT/.gpu_check/include
+
+if [ "${1:-}" = "--prepare" ]; then
+  mkdir -p "$DEPS"
+  for d in fmt nlohmann; do
+    [ -d /usr/include/$d ] || { echo "gpu_check: /usr/include/$d missing (tools/setup.sh)"; exit 1; }
+    rm -rf "${DEPS:?}/$d"; cp -r /usr/include/$d "$DEPS/$d"
+  done
+  echo "gpu_check: headers in $DEPS ($(du -sh "$DEPS" | cut -f1))"
+  exit 0
+fi
+DEVICE=cuda
+if [ "${1:-}" = "--device" ]; then DEVICE=$2; fi
+
+OUT_DIR=${OUT:-$ROOT/gpu_check_out}
+mkdir -p "$OUT_DIR"
+LOG=$OUT_DIR/gpu_check.log
+exec > >(tee "$LOG") 2>&1
+START=$(date +%s)
+
+# --- the LibTorch ---------------------------------------------------------------------------
+if [ -n "${TORCH_DIR:-}" ]; then :;
+elif python3 -c 'import torch' 2>/dev/null; then
+  TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
+else
+  TORCH_DIR=/usr  # Debian's libtorch-dev
+fi
+if [ "$TORCH_DIR" = /usr ]; then
+  INCLUDES=(-isystem /usr/include/torch/csrc/api/include)
+  LIBDIR=/usr/lib/$(gcc -dumpmachine)
+  CMAKE_CONFIG=$LIBDIR/cmake/Torch/TorchConfig.cmake
+else
+  INCLUDES=(-isystem "$TORCH_DIR/include" -isystem "$TORCH_DIR/include/torch/csrc/api/include")
+  LIBDIR=$TORCH_DIR/lib
+  CMAKE_CONFIG=$TORCH_DIR/share/cmake/Torch/TorchConfig.cmake
+fi
+if grep -q '_GLIBCXX_USE_CXX11_ABI=0' "$CMAKE_CONFIG" 2>/dev/null; then
+  echo "gpu_check: $TORCH_DIR is a LibTorch of the old C++ ABI; use one of the C++11 ABI"; exit 1
+fi
+DEFINES=(-DFMT_HEADER_ONLY)
+LIBS=(-L"$LIBDIR" -Wl,-rpath,"$LIBDIR")
+if [ -e "$LIBDIR/libtorch_cuda.so" ]; then
+  DEFINES+=(-DSCRATCHDET_WITH_CUDA=1)
+  LIBS+=(-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed)
+fi
+LIBS+=(-ltorch -ltorch_cpu -lc10 -lpthread)
+[ -d "$DEPS/fmt" ] && INCLUDES+=(-isystem "$DEPS")
+echo "gpu_check: LibTorch $TORCH_DIR (libs $LIBDIR), defines ${DEFINES[*]}, device $DEVICE"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+
+# --- build ----------------------------------------------------------------------------------
+BUILD=$ROOT/.gpu_check/build
+mkdir -p "$BUILD"
+SOURCES=(
+  scratchdet/box/{box_coder,iou,matcher,multibox_loss,postprocess,prior_config,priors,tensor_checks}.cc
+  scratchdet/core/json_keys.cc
+  scratchdet/engine/{lr_schedule,peak_memory,precision,trainer}.cc
+  scratchdet/model/backbone/{backbone,resnet,root_resnet,vgg}.cc
+  scratchdet/model/{config,extras,head,init,layers,mac_counter,ssd}.cc
+  tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc
+)
+CXXFLAGS=(-std=c++17 -O2 -fPIC -Wno-deprecated-declarations -I"$ROOT" "${INCLUDES[@]}" "${DEFINES[@]}")
+CXX=${CXX:-g++}
+# One compiler per core; an object newer than its source is kept (a rerun only links).
+printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} bash -c \
+  'obj='"$BUILD"'/$(echo {} | tr / _).o; [ "$obj" -nt {} ] || '"$CXX $(printf '%q ' "${CXXFLAGS[@]}")"' -c {} -o "$obj"'
+CORE=()
+for s in "${SOURCES[@]}"; do
+  case $s in tools/*) ;; *) CORE+=("$BUILD/$(echo "$s" | tr / _).o") ;; esac
+done
+for prog in gpu_check gpu_train_step; do
+  "$CXX" -o "$BUILD/$prog" "$BUILD/tools_gpu_check_$prog.cc.o" "${CORE[@]}" "${LIBS[@]}"
+done
+echo "gpu_check: built in $(( $(date +%s) - START )) s"
+
+# --- run ------------------------------------------------------------------------------------
+status=0
+if [ "$DEVICE" = cpu ]; then
+  "$BUILD/gpu_check" --self-test --json "$OUT_DIR/gpu_check.json" || status=1
+else
+  "$BUILD/gpu_check" --json "$OUT_DIR/gpu_check.json" || status=1
+fi
+if [ "$DEVICE" = cpu ]; then
+  "$BUILD/gpu_train_step" --device cpu --batch 2 --warmup 1 --iterations 1 \
+      --json "$OUT_DIR/gpu_train_step.json" || status=1
+else
+  "$BUILD/gpu_train_step" --device "$DEVICE" --json "$OUT_DIR/gpu_train_step.json" || status=1
+fi
+echo "gpu_check: done in $(( $(date +%s) - START )) s, status $status (reports in $OUT_DIR)"
+exit $status
