@@ -1,7 +1,6 @@
 """The LibTorch the workspace builds against: Debian's (/usr, the default) or the one under
 --repo_env=LIBTORCH_ROOT=DIR, laid out as a libtorch archive or a pip `torch` package:
-DIR/include, DIR/include/torch/csrc/api/include, DIR/lib (README, "GPUs and other LibTorch
-builds").
+DIR/include, DIR/include/torch/csrc/api/include, DIR/lib (README, "Training on GPUs").
 
 The C++ ABI is read from DIR/share/cmake/Torch/TorchConfig.cmake (-D_GLIBCXX_USE_CXX11_ABI):
 a LibTorch of the old ABI (pip wheels before PyTorch 2.7) cannot link with Debian's OpenCV
@@ -36,7 +35,7 @@ cc_library(
 """
 
 def _fail(root, problem):
-    fail("LIBTORCH_ROOT={}: {} (README, \"GPUs and other LibTorch builds\")".format(root, problem))
+    fail("LIBTORCH_ROOT={}: {} (README, \"Training on GPUs\")".format(root, problem))
 
 def _libtorch_impl(ctx):
     root = ctx.os.environ.get("LIBTORCH_ROOT", "/usr").rstrip("/")

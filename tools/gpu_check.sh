@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU check (issue 14; README, "GPUs and other LibTorch builds"). On a machine
+# The prepared GPU check (issue 14; README, "Training on GPUs"). On a machine
 # with an NVIDIA GPU, a CUDA LibTorch (a pip `torch` of the C++11 ABI, found through python3,
 # or TORCH_DIR=DIR laid out as DIR/include, DIR/lib), g++ and no network, it
 #   1. compiles the OpenCV-free core (model, box, trainer, precision; ~30 files) and two
