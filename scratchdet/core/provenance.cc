@@ -13,6 +13,10 @@
 
 namespace scratchdet {
 
+// Written by the genrule //scratchdet/core:build_stamp_cc (tools/workspace_status.sh).
+extern const char kBuildGitCommit[];
+extern const char kBuildGitDirty[];
+
 namespace {
 
 // Runs a shell command and returns its trimmed stdout; empty on failure.
@@ -44,19 +48,28 @@ std::string UtcNow() {
 }
 
 nlohmann::json BuildProvenance() {
-  const std::string git = "git -C '" + SourceDirectory() + "' ";
-  std::string commit = Capture(git + "rev-parse HEAD 2>/dev/null");
+  std::string commit = kBuildGitCommit;
   nlohmann::json dirty = nullptr;
-  if (commit.empty()) {
-    commit = "unknown";
-  } else {
-    dirty = !Capture(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+  std::string source = "build stamp";
+  if (commit == "unknown" || commit.empty()) {
+    // Not stamped (built without .bazelrc's workspace status): the checkout it runs in.
+    source = "working directory";
+    const std::string git = "git -C '" + SourceDirectory() + "' ";
+    commit = Capture(git + "rev-parse HEAD 2>/dev/null");
+    if (commit.empty()) {
+      commit = "unknown";
+    } else {
+      dirty = !Capture(git + "status --porcelain --untracked-files=no 2>/dev/null").empty();
+    }
+  } else if (std::string(kBuildGitDirty) != "unknown") {
+    dirty = std::string(kBuildGitDirty) == "true";
   }
   char host[256] = {0};
   ::gethostname(host, sizeof(host) - 1);
   nlohmann::json p;
   p["git_commit"] = commit;
   p["git_dirty"] = dirty;
+  p["git_commit_source"] = source;
   p["compiler"] = std::string("gcc ") + __VERSION__;
 #ifdef NDEBUG
   p["build_mode"] = "opt";

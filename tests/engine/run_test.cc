@@ -79,6 +79,13 @@ TEST(RunTest, SmokeRunWritesACompleteResult) {
   EXPECT_EQ(result["config"]["seed"], 0);
   EXPECT_TRUE(std::filesystem::exists(context.run_dir + "/model.pt"));
   EXPECT_TRUE(std::filesystem::exists(context.run_dir + "/curves.csv"));
+  // The commit is the build's (the test runs in a sandbox, outside any checkout).
+  const std::string commit = result["provenance"]["git_commit"];
+  if (commit == "unknown") GTEST_SKIP() << "built without the workspace status (not a git checkout)";
+  EXPECT_EQ(result["provenance"]["git_commit_source"], "build stamp");
+  EXPECT_EQ(commit.size(), 40u);
+  EXPECT_EQ(commit.find_first_not_of("0123456789abcdef"), std::string::npos) << commit;
+  EXPECT_TRUE(result["provenance"]["git_dirty"].is_boolean());
 }
 
 // --precision bf16 on the CPU: the run completes with finite losses, its provenance and
