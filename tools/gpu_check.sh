@@ -7,12 +7,15 @@
 #   2. runs tools/gpu_check/gpu_check.cc: CUDA against CPU for forward, matching, loss,
 #      post-processing and one SGD step (TF32 off), channels-last, bf16/fp16 steps, peak memory,
 #   3. runs tools/gpu_check/gpu_train_step.cc: images/s and peak memory of one training step,
-#      batch 32, 300 px, fp32/bf16/fp16, scratchdet300 and ssd300_vgg16.
-# Reports go to $OUT (or ./gpu_check_out): gpu_check.json, gpu_train_step.json, gpu_check.log.
+#      batch 32, 300 px, fp32/bf16/fp16, scratchdet300 and ssd300_vgg16,
+#   4. runs tools/gpu_check/gpu_shapes_train.cc: ScratchDet300 trained on shapes at 300 px for
+#      GPU_CHECK_TRAIN_SECONDS (default 300), then its VOC07 mAP on the test split.
+# Reports go to $OUT (or ./gpu_check_out): gpu_check.json, gpu_train_step.json,
+# gpu_shapes_train.json, gpu_check.log.
 #
-# fmt and nlohmann/json headers come from .gpu_check/include, which
-# `bash tools/gpu_check.sh --prepare` fills here from Debian's packages (1.6 MiB; ignored by
-# git, carried to the GPU machine). Anywhere: `bash tools/gpu_check.sh --device cpu` runs the
+# fmt, nlohmann/json and stb_image headers come from .gpu_check/include and the shapes data from
+# .gpu_check/shapes, which `bash tools/gpu_check.sh --prepare` fills here from Debian's
+# packages and `scratchdet make-shapes` (19 MiB; ignored by git, carried to the GPU machine). Anywhere: `bash tools/gpu_check.sh --device cpu` runs the
 # same programs on the CPU (the comparisons against the CPU itself, the benchmark at batch 2):
 # a smoke test of the check.
 set -euo pipefail
@@ -26,7 +29,21 @@ if [ "${1:-}" = "--prepare" ]; then
     [ -d /usr/include/$d ] || { echo "gpu_check: /usr/include/$d missing (tools/setup.sh)"; exit 1; }
     rm -rf "${DEPS:?}/$d"; cp -r /usr/include/$d "$DEPS/$d"
   done
+  [ -f /usr/include/stb/stb_image.h ] || { echo "gpu_check: /usr/include/stb missing (tools/setup.sh)"; exit 1; }
+  mkdir -p "$DEPS/stb"; cp /usr/include/stb/stb_image.h "$DEPS/stb/"
   echo "gpu_check: headers in $DEPS ($(du -sh "$DEPS" | cut -f1))"
+  # The shapes data of the training run: the mini profile's layout (experiments/profiles/
+  # mini.json over the base config), 2000 + 200 images of 120 px, JPEGs plus boxes in JSON.
+  SHAPES=$ROOT/.gpu_check/shapes
+  if [ ! -f "$SHAPES/test.json" ]; then
+    rm -rf "$SHAPES"
+    bazel run //:scratchdet -- make-shapes --out "$SHAPES" --train 2000 --test 200 --size 120 \
+      --seed 7 --min-objects 1 --max-objects 4 --min-size 0.25 --max-size 0.9 \
+      --outline-probability 0.25 --min-clutter 2 --max-clutter 6
+    /usr/bin/python3 tools/gpu_check/shapes_index.py "$SHAPES"
+    rm -rf "${SHAPES:?}/Annotations" "${SHAPES:?}/annotations" "${SHAPES:?}/ImageSets"
+  fi
+  echo "gpu_check: shapes data in $SHAPES ($(du -sh "$SHAPES" | cut -f1)); carry .gpu_check"
   exit 0
 fi
 DEVICE=cuda
@@ -69,15 +86,18 @@ echo "gpu_check: LibTorch $TORCH_DIR (libs $LIBDIR), defines ${DEFINES[*]}, devi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
 # --- build ----------------------------------------------------------------------------------
-BUILD=$ROOT/.gpu_check/build
+# Objects are kept per LibTorch, defines and compiler (outside .gpu_check, which travels).
+KEY=$(echo "$TORCH_DIR ${DEFINES[*]} $(${CXX:-g++} --version | head -1)" | cksum | cut -d' ' -f1)
+BUILD=$ROOT/.gpu_check_build/$KEY
 mkdir -p "$BUILD"
 SOURCES=(
   scratchdet/box/{box_coder,iou,matcher,multibox_loss,postprocess,prior_config,priors,tensor_checks}.cc
-  scratchdet/core/json_keys.cc
+  scratchdet/core/json_keys.cc scratchdet/data/rng.cc scratchdet/eval/{voc_ap,voc_eval}.cc
   scratchdet/engine/{lr_schedule,peak_memory,precision,trainer}.cc
   scratchdet/model/backbone/{backbone,resnet,root_resnet,vgg}.cc
   scratchdet/model/{config,extras,head,init,layers,mac_counter,ssd}.cc
-  tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc
+  tools/gpu_check/{device_augment,stb_decode}.cc
+  tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc tools/gpu_check/gpu_shapes_train.cc
 )
 CXXFLAGS=(-std=c++17 -O2 -fPIC -Wno-deprecated-declarations -I"$ROOT" "${INCLUDES[@]}" "${DEFINES[@]}")
 CXX=${CXX:-g++}
@@ -86,9 +106,9 @@ printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} bash -c \
   'obj='"$BUILD"'/$(echo {} | tr / _).o; [ "$obj" -nt {} ] || '"$CXX $(printf '%q ' "${CXXFLAGS[@]}")"' -c {} -o "$obj"'
 CORE=()
 for s in "${SOURCES[@]}"; do
-  case $s in tools/*) ;; *) CORE+=("$BUILD/$(echo "$s" | tr / _).o") ;; esac
+  case $s in tools/gpu_check/gpu_*) ;; *) CORE+=("$BUILD/$(echo "$s" | tr / _).o") ;; esac
 done
-for prog in gpu_check gpu_train_step; do
+for prog in gpu_check gpu_train_step gpu_shapes_train; do
   "$CXX" -o "$BUILD/$prog" "$BUILD/tools_gpu_check_$prog.cc.o" "${CORE[@]}" "${LIBS[@]}"
 done
 echo "gpu_check: built in $(( $(date +%s) - START )) s"
@@ -105,6 +125,15 @@ if [ "$DEVICE" = cpu ]; then
       --json "$OUT_DIR/gpu_train_step.json" || status=1
 else
   "$BUILD/gpu_train_step" --device "$DEVICE" --json "$OUT_DIR/gpu_train_step.json" || status=1
+fi
+# ScratchDet300 on shapes at 300 px for GPU_CHECK_TRAIN_SECONDS (default 300; the CPU
+# self-test: 20 s at batch 2, evaluated on 4 test images).
+if [ "$DEVICE" = cpu ]; then
+  "$BUILD/gpu_shapes_train" --data "$ROOT/.gpu_check/shapes" --device cpu --seconds 20 --batch 2 \
+      --calibration 4 --test-images 4 --json "$OUT_DIR/gpu_shapes_train.json" || status=1
+else
+  "$BUILD/gpu_shapes_train" --data "$ROOT/.gpu_check/shapes" --device "$DEVICE" \
+      --seconds "${GPU_CHECK_TRAIN_SECONDS:-300}" --json "$OUT_DIR/gpu_shapes_train.json" || status=1
 fi
 echo "gpu_check: done in $(( $(date +%s) - START )) s, status $status (reports in $OUT_DIR)"
 exit $status

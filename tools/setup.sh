@@ -11,6 +11,7 @@ PACKAGES=(
   libopencv-dev                           # image decode/encode and resize
   nlohmann-json3-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libstb-dev                              # stb_image: the GPU check decodes without OpenCV
   python3-torch python3-torchvision python3-numpy   # reference implementations in tests
   python3-scipy                           # t-distribution cross-check in tests/reports
   python3-matplotlib                      # report plots
