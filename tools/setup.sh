@@ -8,6 +8,7 @@ PACKAGES=(
   g++ git
   libtorch-dev                            # LibTorch 1.13.1 (CPU)
   libgloo-dev                             # Gloo headers for c10d's ProcessGroupGloo
+  libdnnl-dev                             # oneDNN (LibTorch's own): Winograd 3x3 convolutions
   libopencv-dev                           # image decode/encode and resize
   nlohmann-json3-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev

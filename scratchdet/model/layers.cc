@@ -20,6 +20,7 @@ ConvBlockImpl::ConvBlockImpl(const ConvBlockOptions& options_) : options(options
 }
 
 torch::Tensor ConvBlockImpl::forward(const torch::Tensor& x) {
+  if (!bn) return CountedConv(conv, x, options.relu());
   torch::Tensor y = CountedConv(conv, x);
   if (bn) y = bn->forward(y);
   // In place, as torchvision's ReLU(inplace=True): neither the conv's nor the BN's backward

@@ -1,5 +1,7 @@
 #include "scratchdet/model/mac_counter.h"
 
+#include "scratchdet/model/winograd_conv.h"
+
 namespace scratchdet::model {
 
 namespace {
@@ -18,8 +20,12 @@ void MacCounter::Add(const torch::nn::Conv2dImpl& conv, const torch::Tensor& out
   if (parent_ != nullptr) parent_->Add(conv, output);
 }
 
-torch::Tensor CountedConv(torch::nn::Conv2d conv, const torch::Tensor& input) {
-  torch::Tensor output = conv->forward(input);
+torch::Tensor CountedConv(torch::nn::Conv2d conv, const torch::Tensor& input, bool relu) {
+  // Inference on the CPU: 3x3 convolutions through Winograd (winograd_conv.h).
+  std::optional<torch::Tensor> fast = TryWinogradConv(*conv, input, relu);
+  torch::Tensor output = fast ? std::move(*fast) : conv->forward(input);
+  // In place, as torchvision's ReLU(inplace=True): the conv's backward does not read its output.
+  if (relu && !fast) output = torch::relu_(output);
   if (active_counter != nullptr) active_counter->Add(*conv, output);
   return output;
 }
