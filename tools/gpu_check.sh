@@ -86,8 +86,10 @@ echo "gpu_check: LibTorch $TORCH_DIR (libs $LIBDIR), defines ${DEFINES[*]}, devi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
 # --- build ----------------------------------------------------------------------------------
-# Objects are kept per LibTorch, defines and compiler (outside .gpu_check, which travels).
-KEY=$(echo "$TORCH_DIR ${DEFINES[*]} $(${CXX:-g++} --version | head -1)" | cksum | cut -d' ' -f1)
+# Objects are kept per LibTorch, defines, compiler and the headers' contents (outside
+# .gpu_check, which travels); within a key an object newer than its source is reused.
+HEADERS=$(find scratchdet tools/gpu_check -name '*.h' | sort | xargs cat | cksum | cut -d' ' -f1)
+KEY=$(echo "$TORCH_DIR ${DEFINES[*]} $(${CXX:-g++} --version | head -1) $HEADERS" | cksum | cut -d' ' -f1)
 BUILD=$ROOT/.gpu_check_build/$KEY
 mkdir -p "$BUILD"
 SOURCES=(
@@ -95,7 +97,7 @@ SOURCES=(
   scratchdet/core/json_keys.cc scratchdet/data/rng.cc scratchdet/eval/{voc_ap,voc_eval}.cc
   scratchdet/engine/{lr_schedule,peak_memory,precision,trainer}.cc
   scratchdet/model/backbone/{backbone,resnet,root_resnet,vgg}.cc
-  scratchdet/model/{config,extras,head,init,layers,mac_counter,ssd}.cc
+  scratchdet/model/{config,extras,head,init,layers,mac_counter,ssd,winograd_conv}.cc
   tools/gpu_check/{device_augment,stb_decode}.cc
   tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc tools/gpu_check/gpu_shapes_train.cc
 )

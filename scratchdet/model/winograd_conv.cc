@@ -1,6 +1,11 @@
 #include "scratchdet/model/winograd_conv.h"
 
+// SCRATCHDET_WITH_DNNL: oneDNN's headers and library are there (Bazel's build, from Debian's
+// libdnnl-dev). Without it (tools/gpu_check.sh on a machine with only a pip LibTorch, whose
+// oneDNN is internal) every convolution takes torch's path.
+#ifdef SCRATCHDET_WITH_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -11,6 +16,8 @@
 #include <tuple>
 
 namespace scratchdet::model {
+
+#ifdef SCRATCHDET_WITH_DNNL
 namespace {
 
 using dnnl::memory;
@@ -203,5 +210,17 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
   ++calls;
   return output;
 }
+
+#else  // !SCRATCHDET_WITH_DNNL
+
+void SetWinogradEnabled(bool) {}
+bool WinogradEnabled() { return false; }
+int64_t WinogradCalls() { return 0; }
+std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl&, const torch::Tensor&,
+                                             bool) {
+  return std::nullopt;
+}
+
+#endif  // SCRATCHDET_WITH_DNNL
 
 }  // namespace scratchdet::model

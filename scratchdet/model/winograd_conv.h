@@ -1,7 +1,7 @@
 // The fast inference path of 3x3 convolutions on the CPU (issue 12): oneDNN's Winograd
 // kernels (F(4x4, 3x3) and F(2x2, 3x3) on AVX-512), which do 2.2-2.6x fewer multiplications
 // than the direct convolution LibTorch 1.13 calls. On this machine a 512 -> 512 conv at 38 x 38
-// takes 8.3 ms instead of 19.5 (benchmarks/README.md, "Winograd convolutions").
+// takes 8.3 ms instead of 19.5 (benchmarks/README.md, "Winograd inference").
 //
 // Used only where it is exact enough and cannot change training: float32 on the CPU, autograd
 // off (Predict, evaluation, detect), kernel 3x3, stride 1, padding 1, dilation 1, one group, at
@@ -9,7 +9,8 @@
 // shape oneDNN has a Winograd kernel for. Everything else -- training, CUDA, other convs --
 // takes torch's convolution. The results agree with it to about 1e-5 relative
 // (tests/model/winograd_conv_test.cc); SCRATCHDET_WINOGRAD=0 in the environment, or
-// SetWinogradEnabled(false), turns the path off.
+// SetWinogradEnabled(false), turns the path off. A build without oneDNN's headers
+// (tools/gpu_check.sh, for a pip LibTorch whose oneDNN is internal) has no such path.
 #pragma once
 
 #include <torch/torch.h>
