@@ -20,9 +20,9 @@ ConvBlockImpl::ConvBlockImpl(const ConvBlockOptions& options_) : options(options
 }
 
 torch::Tensor ConvBlockImpl::forward(const torch::Tensor& x) {
+  // Without BN the ReLU follows the conv directly (fused into it where Winograd runs).
   if (!bn) return CountedConv(conv, x, options.relu());
-  torch::Tensor y = CountedConv(conv, x);
-  if (bn) y = bn->forward(y);
+  torch::Tensor y = bn->forward(CountedConv(conv, x));
   // In place, as torchvision's ReLU(inplace=True): neither the conv's nor the BN's backward
   // reads its output, so the same numbers with one activation-sized buffer less.
   if (options.relu()) y = torch::relu_(y);

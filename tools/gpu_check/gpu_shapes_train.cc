@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <fstream>
 #include <numeric>
@@ -116,22 +117,25 @@ json Evaluate(scratchdet::model::SsdDetectorImpl& model, const Split& test,
     }
     const auto detections = model.Predict(gpu_check::RenderBatch(test.images, indices, draws, 300));
     for (size_t j = 0; j < indices.size(); ++j) {
+      // One copy to the host per image, then plain reads (not a tensor op per number).
       const auto boxes = detections[j].boxes.to(torch::kCPU).to(torch::kFloat64).contiguous();
-      const auto scores = detections[j].scores.to(torch::kCPU).to(torch::kFloat64);
-      const auto labels = detections[j].labels.to(torch::kCPU);
+      const auto scores = detections[j].scores.to(torch::kCPU).to(torch::kFloat64).contiguous();
+      const auto labels = detections[j].labels.to(torch::kCPU).contiguous();
+      const auto box = boxes.accessor<double, 2>();
+      const auto score = scores.accessor<double, 1>();
+      const auto label = labels.accessor<int64_t, 1>();
       for (int64_t k = 0; k < boxes.size(0); ++k) {
-        const auto b = boxes[k];
-        if (!torch::isfinite(b).all().item<bool>()) {  // an untrained model's exp() overflow
+        if (!(std::isfinite(box[k][0]) && std::isfinite(box[k][1]) && std::isfinite(box[k][2]) &&
+              std::isfinite(box[k][3]))) {  // an untrained model's exp() overflow
           ++*non_finite;
           continue;
         }
-        auto v = scratchdet::data::ContinuousToVoc(
-            b[0].item<double>() * width, b[1].item<double>() * height,
-            b[2].item<double>() * width, b[3].item<double>() * height);
+        auto v = scratchdet::data::ContinuousToVoc(box[k][0] * width, box[k][1] * height,
+                                                   box[k][2] * width, box[k][3] * height);
         v[2] = std::max(v[2], v[0]);
         v[3] = std::max(v[3], v[1]);
-        dets.push_back({test.ids[indices[j]], static_cast<int>(labels[k].item<int64_t>() - 1),
-                        scores[k].item<double>(), v[0], v[1], v[2], v[3]});
+        dets.push_back({test.ids[indices[j]], static_cast<int>(label[k] - 1), score[k], v[0],
+                        v[1], v[2], v[3]});
       }
     }
   }
