@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 
 namespace scratchdet::model {
 
@@ -29,10 +31,21 @@ namespace variant = std;
 namespace variant = c10;
 #endif
 
+// SCRATCHDET_WINOGRAD: unset or "1": inference and training; "inference": inference only
+// (training numerics as torch's direct convolution); "0": off.
 std::atomic<bool>& EnabledFlag() {
   static std::atomic<bool> enabled([] {
     const char* value = std::getenv("SCRATCHDET_WINOGRAD");
     return value == nullptr || std::strcmp(value, "0") != 0;
+  }());
+  return enabled;
+}
+
+std::atomic<bool>& TrainingFlag() {
+  static std::atomic<bool> enabled([] {
+    const char* value = std::getenv("SCRATCHDET_WINOGRAD");
+    return value == nullptr ||
+           (std::strcmp(value, "0") != 0 && std::strcmp(value, "inference") != 0);
   }());
   return enabled;
 }
@@ -91,7 +104,15 @@ std::shared_ptr<Entry> MakeEntry(const memory::dims& src, const memory::dims& we
     const dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd, any(src),
         any(weights), bias_desc, any(dst), {1, 1}, {1, 1}, {1, 1});
+    // oneDNN's first choice at batch 1 on large maps is F(2x2, 3x3); F(4x4, 3x3) measured
+    // faster on every such shape here (128 -> 128 at 150 x 150 with ReLU: 9.0 against 13.2 ms;
+    // 64 -> 64 at 300 x 300: 10.8 against 11.6), so it is taken whenever it is offered.
     entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
+    bool found = false;
+    do {
+      found = std::strstr(entry->pd.impl_info_str(), "wino_4x3") != nullptr;
+    } while (!found && entry->pd.next_impl());
+    if (!found) entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
     entry->primitive = dnnl::convolution_forward(entry->pd);
     entry->supported = true;
   } catch (const dnnl::error&) {
@@ -104,21 +125,244 @@ torch::Tensor Bytes(size_t size) {
   return torch::empty({static_cast<int64_t>(size)}, torch::kUInt8);
 }
 
+// The kernels' scratchpad: one grow-only buffer per calling thread, kept between calls. The
+// Winograd kernels want up to 180 MB at VGG16's shapes (batch 4, 300 px); allocated afresh
+// at every call, its pages were faulted in and zeroed each time, which cost as much as the
+// kernel (benchmarks/README.md, "Winograd training"). A call is synchronous on its thread, so
+// two calls never share the buffer.
+memory Scratchpad(const memory::desc& desc) {
+  thread_local torch::Tensor buffer;
+  const size_t size = desc.get_size();
+  if (!buffer.defined() || static_cast<size_t>(buffer.numel()) < size) buffer = Bytes(size);
+  return memory(desc, Engine(), buffer.data_ptr());
+}
+
+
+// ---- Training: forward_training, backward_data and backward_weights through Winograd ----
+
+// A user tensor as oneDNN sees it: its sizes and strides (NCHW, channels-last, or any dense
+// layout), so no copy is made to hand it over.
+memory::desc UserDesc(const torch::Tensor& t) {
+  return memory::desc(memory::dims(t.sizes().begin(), t.sizes().end()), memory::data_type::f32,
+                      memory::dims(t.strides().begin(), t.strides().end()));
+}
+
+bool Dense(const torch::Tensor& t) {
+  return t.is_contiguous() || t.is_contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+// The three primitives of one convolution shape. Weights change every step, so unlike
+// inference nothing of the weights is cached: forward_training takes plain blocked weights and
+// transforms them inside the kernel.
+struct TrainEntry {
+  bool supported = false;
+  dnnl::convolution_forward::primitive_desc forward_pd;
+  dnnl::convolution_forward forward;
+  dnnl::convolution_backward_data::primitive_desc data_pd;
+  dnnl::convolution_backward_data backward_data;
+  dnnl::convolution_backward_weights::primitive_desc weights_pd;
+  dnnl::convolution_backward_weights backward_weights;
+};
+
+// (n, c, k, h, w, bias)
+using TrainKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
+
+std::shared_ptr<TrainEntry> TrainPrimitives(const TrainKey& key) {
+  static std::mutex mutex;
+  static std::map<TrainKey, std::shared_ptr<TrainEntry>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<TrainEntry>& slot = cache[key];
+  if (slot) return slot;
+  slot = std::make_shared<TrainEntry>();
+  const auto [n, c, k, h, w, bias] = key;
+  const auto any = [](const memory::dims& d) {
+    return memory::desc(d, memory::data_type::f32, memory::format_tag::any);
+  };
+  const memory::desc src = any({n, c, h, w}), weights = any({k, c, 3, 3}), dst = any({n, k, h, w});
+  const memory::desc bias_desc =
+      bias ? memory::desc({k}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
+  const auto algo = dnnl::algorithm::convolution_winograd;
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    slot->forward_pd = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src, weights,
+                                        bias_desc, dst, {1, 1}, {1, 1}, {1, 1}),
+        attr, Engine());
+    slot->data_pd = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(algo, src, weights, dst, {1, 1}, {1, 1}, {1, 1}),
+        attr, Engine(), slot->forward_pd);
+    slot->weights_pd = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(algo, src, weights, bias_desc, dst, {1, 1},
+                                                 {1, 1}, {1, 1}),
+        attr, Engine(), slot->forward_pd);
+    slot->forward = dnnl::convolution_forward(slot->forward_pd);
+    slot->backward_data = dnnl::convolution_backward_data(slot->data_pd);
+    slot->backward_weights = dnnl::convolution_backward_weights(slot->weights_pd);
+    slot->supported = true;
+  } catch (const dnnl::error&) {
+    slot->supported = false;
+  }
+  return slot;
+}
+
+// `t` in the layout `desc`: `t` itself when it already is, else a reordered copy held by
+// `buffer`.
+memory InLayout(const torch::Tensor& t, const memory::desc& desc, torch::Tensor& buffer,
+                dnnl::stream& stream) {
+  memory user(UserDesc(t), Engine(), t.data_ptr());
+  if (desc == user.get_desc()) return user;
+  buffer = Bytes(desc.get_size());
+  memory converted(desc, Engine(), buffer.data_ptr());
+  dnnl::reorder(user, converted).execute(stream, user, converted);
+  return converted;
+}
+
+// Runs `run(dst_memory)` producing into `desc`, and leaves the result in `out`.
+template <typename Run>
+void IntoTensor(const torch::Tensor& out, const memory::desc& desc, dnnl::stream& stream, Run run) {
+  memory user(UserDesc(out), Engine(), out.data_ptr());
+  if (desc == user.get_desc()) {
+    run(user);
+    return;
+  }
+  const torch::Tensor buffer = Bytes(desc.get_size());
+  memory produced(desc, Engine(), buffer.data_ptr());
+  run(produced);
+  dnnl::reorder(produced, user).execute(stream, produced, user);
+}
+
+
+// Where the three training kernels beat torch's direct ones (batch 16, channels-last, forward
+// plus both gradients; benchmarks/README.md "Winograd training"): from 12 x 12 maps with 64
+// channels (1.13x at 64, 1.45x at 128), from 24 x 24 with 32. On smaller maps the 4 x 4 tiles
+// are mostly padding and the layout conversions dominate (0.6-0.75x at 6 x 6).
+bool WorthTrainingThroughWinograd(int64_t channels, int64_t height, int64_t width) {
+  const int64_t side = std::min(height, width);
+  return (channels >= 64 && side >= 12) || side >= 24;
+}
+
+// out = conv(input, weight) + bias, with gradients for all three through Winograd. The input in
+// the forward's blocked layout is kept for backward_weights (a reorder fewer than keeping
+// `input`).
+class WinogradConvFunction : public torch::autograd::Function<WinogradConvFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
+                               const torch::Tensor& weight,
+                               const c10::optional<torch::Tensor>& optional_bias) {
+    const torch::Tensor bias = optional_bias.value_or(torch::Tensor());
+    const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
+    const int64_t k = weight.size(0);
+    const std::shared_ptr<TrainEntry> entry =
+        TrainPrimitives(TrainKey{n, c, k, h, w, bias.defined()});
+    const auto& pd = entry->forward_pd;
+    dnnl::stream stream(Engine());
+    torch::Tensor src_buffer, weight_buffer;
+    const memory src = InLayout(input, pd.src_desc(), src_buffer, stream);
+    const torch::Tensor weight_dense = Dense(weight) ? weight : weight.contiguous();
+    const memory weights = InLayout(weight_dense, pd.weights_desc(), weight_buffer, stream);
+    // The output keeps the input's layout (channels-last in, channels-last out).
+    const bool channels_last = !input.is_contiguous();
+    torch::Tensor output = torch::empty(
+        {n, k, h, w}, input.options().memory_format(channels_last ? torch::MemoryFormat::ChannelsLast
+                                                                  : torch::MemoryFormat::Contiguous));
+    IntoTensor(output, pd.dst_desc(), stream, [&](const memory& dst) {
+      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                              {DNNL_ARG_WEIGHTS, weights},
+                                              {DNNL_ARG_DST, dst},
+                                              {DNNL_ARG_SCRATCHPAD, Scratchpad(pd.scratchpad_desc())}};
+      if (bias.defined())
+        args.emplace(DNNL_ARG_BIAS, memory(UserDesc(bias), Engine(), bias.data_ptr()));
+      entry->forward.execute(stream, args);
+    });
+    stream.wait();
+    // The blocked input (or the input itself when it was already in that layout).
+    ctx->saved_data["src"] = src_buffer.defined() ? src_buffer : input;
+    ctx->saved_data["src_is_buffer"] = src_buffer.defined();
+    ctx->saved_data["bias"] = bias.defined();
+    ctx->save_for_backward({weight_dense});
+    ++calls;
+    return output;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad_outputs) {
+    // The gradients come from oneDNN, outside autograd: no graph for a second derivative.
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "the Winograd convolution has no double backward; set SCRATCHDET_WINOGRAD=inference "
+                "to train through torch's convolution");
+    const torch::Tensor weight = ctx->get_saved_variables()[0];
+    const torch::Tensor saved_src = ctx->saved_data["src"].toTensor();
+    const bool has_bias = ctx->saved_data["bias"].toBool();
+    torch::Tensor grad = grad_outputs[0];
+    if (!Dense(grad)) grad = grad.contiguous();
+    const int64_t n = grad.size(0), k = grad.size(1), h = grad.size(2), w = grad.size(3);
+    const int64_t c = weight.size(1);
+    const std::shared_ptr<TrainEntry> entry = TrainPrimitives(TrainKey{n, c, k, h, w, has_bias});
+    dnnl::stream stream(Engine());
+    torch::Tensor grad_input, grad_weight, grad_bias, diff_buffer, diff_buffer2, weight_buffer;
+
+    const memory diff_dst = InLayout(grad, entry->data_pd.diff_dst_desc(), diff_buffer, stream);
+    if (ctx->needs_input_grad(0)) {
+      const auto& pd = entry->data_pd;
+      const memory weights = InLayout(weight, pd.weights_desc(), weight_buffer, stream);
+      grad_input = torch::empty({n, c, h, w}, grad.options().memory_format(
+                                                  grad.is_contiguous() ? torch::MemoryFormat::Contiguous
+                                                                       : torch::MemoryFormat::ChannelsLast));
+      IntoTensor(grad_input, pd.diff_src_desc(), stream, [&](const memory& diff_src) {
+        entry->backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, diff_dst},
+                                              {DNNL_ARG_WEIGHTS, weights},
+                                              {DNNL_ARG_DIFF_SRC, diff_src},
+                                              {DNNL_ARG_SCRATCHPAD, Scratchpad(pd.scratchpad_desc())}});
+      });
+    }
+    if (ctx->needs_input_grad(1) || (has_bias && ctx->needs_input_grad(2))) {
+      const auto& pd = entry->weights_pd;
+      memory src =
+          ctx->saved_data["src_is_buffer"].toBool()
+              ? memory(entry->forward_pd.src_desc(), Engine(), saved_src.data_ptr())
+              : memory(UserDesc(saved_src), Engine(), saved_src.data_ptr());
+      torch::Tensor src_buffer;
+      const memory src_for_weights =
+          src.get_desc() == pd.src_desc() ? src : [&] {
+            src_buffer = Bytes(pd.src_desc().get_size());
+            memory converted(pd.src_desc(), Engine(), src_buffer.data_ptr());
+            dnnl::reorder(src, converted).execute(stream, src, converted);
+            return converted;
+          }();
+      memory diff = diff_dst;
+      if (diff.get_desc() != pd.diff_dst_desc()) diff = InLayout(grad, pd.diff_dst_desc(), diff_buffer2, stream);
+      grad_weight = torch::empty_like(weight);
+      if (has_bias) grad_bias = torch::empty({k}, grad.options());
+      IntoTensor(grad_weight, pd.diff_weights_desc(), stream, [&](const memory& diff_weights) {
+        std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src_for_weights},
+                                                {DNNL_ARG_DIFF_DST, diff},
+                                                {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
+                                                {DNNL_ARG_SCRATCHPAD, Scratchpad(pd.scratchpad_desc())}};
+        if (has_bias)
+          args.emplace(DNNL_ARG_DIFF_BIAS, memory(UserDesc(grad_bias), Engine(), grad_bias.data_ptr()));
+        entry->backward_weights.execute(stream, args);
+      });
+    }
+    stream.wait();
+    return {grad_input, grad_weight, grad_bias};
+  }
+};
 }  // namespace
 
 void SetWinogradEnabled(bool enabled) { EnabledFlag() = enabled; }
 bool WinogradEnabled() { return EnabledFlag(); }
+void SetWinogradTrainingEnabled(bool enabled) { TrainingFlag() = enabled; }
+bool WinogradTrainingEnabled() { return EnabledFlag() && TrainingFlag(); }
 int64_t WinogradCalls() { return calls; }
 
 std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
                                              const torch::Tensor& input, bool relu) {
   const auto& o = conv.options;
   const torch::Tensor& weight = conv.weight;
-  if (torch::GradMode::is_enabled()) {
-    ++training_generation;  // weights may change after this forward (see above)
-    return std::nullopt;
-  }
-  if (!EnabledFlag() || !input.is_cpu() ||
+  const bool training = torch::GradMode::is_enabled();
+  if (training) ++training_generation;  // weights may change after this forward (see above)
+  if (!EnabledFlag() || (training && !TrainingFlag()) || !input.is_cpu() ||
       input.scalar_type() != torch::kFloat32 || weight.scalar_type() != torch::kFloat32 ||
       input.dim() != 4 || weight.size(2) != 3 || weight.size(3) != 3 ||
       (*o.stride())[0] != 1 || (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 ||
@@ -128,6 +372,22 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
   if (padding == nullptr || (**padding)[0] != 1 || (**padding)[1] != 1 ||
       !variant::holds_alternative<torch::enumtype::kZeros>(o.padding_mode()))
     return std::nullopt;
+  if (training) {
+    if (!WorthTrainingThroughWinograd(input.size(1), input.size(2), input.size(3)))
+      return std::nullopt;
+    const bool has_bias = conv.bias.defined();
+    if (!TrainPrimitives(TrainKey{input.size(0), input.size(1), weight.size(0), input.size(2),
+                                  input.size(3), has_bias})
+             ->supported)
+      return std::nullopt;
+    const torch::Tensor x = Dense(input) ? input : input.contiguous();
+    torch::Tensor output =
+        WinogradConvFunction::apply(x, weight, has_bias ? c10::optional<torch::Tensor>(conv.bias)
+                                                        : c10::optional<torch::Tensor>());
+    // In place, as after torch's conv: the backward above does not read the output.
+    if (relu) output = torch::relu_(output);
+    return output;
+  }
 
   const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
   const int64_t k = weight.size(0);
@@ -191,12 +451,11 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
     dst_buffer = Bytes(entry->pd.dst_desc().get_size());
     dst = memory(entry->pd.dst_desc(), Engine(), dst_buffer.data_ptr());
   }
-  const torch::Tensor scratchpad = Bytes(entry->pd.scratchpad_desc().get_size());
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src},
       {DNNL_ARG_WEIGHTS, weights},
       {DNNL_ARG_DST, dst},
-      {DNNL_ARG_SCRATCHPAD, memory(entry->pd.scratchpad_desc(), Engine(), scratchpad.data_ptr())}};
+      {DNNL_ARG_SCRATCHPAD, Scratchpad(entry->pd.scratchpad_desc())}};
   torch::Tensor bias;
   if (has_bias) {
     bias = conv.bias.detach().contiguous();
@@ -215,6 +474,8 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
 
 void SetWinogradEnabled(bool) {}
 bool WinogradEnabled() { return false; }
+void SetWinogradTrainingEnabled(bool) {}
+bool WinogradTrainingEnabled() { return false; }
 int64_t WinogradCalls() { return 0; }
 std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl&, const torch::Tensor&,
                                              bool) {
