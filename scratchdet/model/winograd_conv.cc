@@ -242,9 +242,7 @@ bool WorthTrainingThroughWinograd(int64_t channels, int64_t height, int64_t widt
   return (channels >= 64 && side >= 12) || side >= 24;
 }
 
-// out = conv(input, weight) + bias, with gradients for all three through Winograd. The input in
-// the forward's blocked layout is kept for backward_weights (a reorder fewer than keeping
-// `input`).
+// out = conv(input, weight) + bias, with gradients for all three through Winograd.
 class WinogradConvFunction : public torch::autograd::Function<WinogradConvFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
@@ -276,11 +274,12 @@ class WinogradConvFunction : public torch::autograd::Function<WinogradConvFuncti
       entry->forward.execute(stream, args);
     });
     stream.wait();
-    // The blocked input (or the input itself when it was already in that layout).
-    ctx->saved_data["src"] = src_buffer.defined() ? src_buffer : input;
-    ctx->saved_data["src_is_buffer"] = src_buffer.defined();
+    // The input itself, not its blocked copy: the layers around a convolution keep it anyway
+    // (the ReLU or pooling that made it), so saving it costs no memory, where the blocked copy
+    // cost a third more peak memory (benchmarks/README.md "Winograd training"); backward
+    // converts it again.
     ctx->saved_data["bias"] = bias.defined();
-    ctx->save_for_backward({weight_dense});
+    ctx->save_for_backward({weight_dense, input});
     ++calls;
     return output;
   }
@@ -291,8 +290,9 @@ class WinogradConvFunction : public torch::autograd::Function<WinogradConvFuncti
     TORCH_CHECK(!torch::GradMode::is_enabled(),
                 "the Winograd convolution has no double backward; set SCRATCHDET_WINOGRAD=inference "
                 "to train through torch's convolution");
-    const torch::Tensor weight = ctx->get_saved_variables()[0];
-    const torch::Tensor saved_src = ctx->saved_data["src"].toTensor();
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const torch::Tensor& weight = saved[0];
+    const torch::Tensor& input = saved[1];
     const bool has_bias = ctx->saved_data["bias"].toBool();
     torch::Tensor grad = grad_outputs[0];
     if (!Dense(grad)) grad = grad.contiguous();
@@ -318,18 +318,8 @@ class WinogradConvFunction : public torch::autograd::Function<WinogradConvFuncti
     }
     if (ctx->needs_input_grad(1) || (has_bias && ctx->needs_input_grad(2))) {
       const auto& pd = entry->weights_pd;
-      memory src =
-          ctx->saved_data["src_is_buffer"].toBool()
-              ? memory(entry->forward_pd.src_desc(), Engine(), saved_src.data_ptr())
-              : memory(UserDesc(saved_src), Engine(), saved_src.data_ptr());
       torch::Tensor src_buffer;
-      const memory src_for_weights =
-          src.get_desc() == pd.src_desc() ? src : [&] {
-            src_buffer = Bytes(pd.src_desc().get_size());
-            memory converted(pd.src_desc(), Engine(), src_buffer.data_ptr());
-            dnnl::reorder(src, converted).execute(stream, src, converted);
-            return converted;
-          }();
+      const memory src_for_weights = InLayout(input, pd.src_desc(), src_buffer, stream);
       memory diff = diff_dst;
       if (diff.get_desc() != pd.diff_dst_desc()) diff = InLayout(grad, pd.diff_dst_desc(), diff_buffer2, stream);
       grad_weight = torch::empty_like(weight);
