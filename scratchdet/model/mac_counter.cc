@@ -21,7 +21,7 @@ void MacCounter::Add(const torch::nn::Conv2dImpl& conv, const torch::Tensor& out
 }
 
 torch::Tensor CountedConv(torch::nn::Conv2d conv, const torch::Tensor& input, bool relu) {
-  // Inference on the CPU: 3x3 convolutions through Winograd (winograd_conv.h).
+  // On the CPU, 3x3 convolutions through Winograd where it pays (winograd_conv.h).
   std::optional<torch::Tensor> fast = TryWinogradConv(*conv, input, relu);
   torch::Tensor output = fast ? std::move(*fast) : conv->forward(input);
   // In place, as torchvision's ReLU(inplace=True): the conv's backward does not read its output.

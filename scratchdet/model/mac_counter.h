@@ -30,8 +30,8 @@ class MacCounter {
   std::set<const void*> convs_;
 };
 
-// conv->forward(input), then a ReLU when `relu`, counted by the active MacCounters. Inference
-// of 3x3 convolutions on the CPU runs through Winograd, with the ReLU fused
+// conv->forward(input), then a ReLU when `relu`, counted by the active MacCounters. On the
+// CPU, 3x3 convolutions run through Winograd where it pays, for inference with the ReLU fused
 // (winograd_conv.h).
 torch::Tensor CountedConv(torch::nn::Conv2d conv, const torch::Tensor& input, bool relu = false);
 

@@ -33,20 +33,23 @@ namespace variant = c10;
 
 // SCRATCHDET_WINOGRAD: unset or "1": inference and training; "inference": inference only
 // (training numerics as torch's direct convolution); "0": off.
+enum class EnvMode { kOff, kInference, kAll };
+
+EnvMode ModeFromEnvironment() {
+  const char* value = std::getenv("SCRATCHDET_WINOGRAD");
+  if (value == nullptr) return EnvMode::kAll;
+  if (std::strcmp(value, "0") == 0) return EnvMode::kOff;
+  if (std::strcmp(value, "inference") == 0) return EnvMode::kInference;
+  return EnvMode::kAll;
+}
+
 std::atomic<bool>& EnabledFlag() {
-  static std::atomic<bool> enabled([] {
-    const char* value = std::getenv("SCRATCHDET_WINOGRAD");
-    return value == nullptr || std::strcmp(value, "0") != 0;
-  }());
+  static std::atomic<bool> enabled(ModeFromEnvironment() != EnvMode::kOff);
   return enabled;
 }
 
 std::atomic<bool>& TrainingFlag() {
-  static std::atomic<bool> enabled([] {
-    const char* value = std::getenv("SCRATCHDET_WINOGRAD");
-    return value == nullptr ||
-           (std::strcmp(value, "0") != 0 && std::strcmp(value, "inference") != 0);
-  }());
+  static std::atomic<bool> enabled(ModeFromEnvironment() == EnvMode::kAll);
   return enabled;
 }
 
@@ -59,6 +62,19 @@ std::atomic<int64_t> training_generation{0};
 const dnnl::engine& Engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
+}
+
+// A shape in whatever layout the kernel prefers.
+memory::desc AnyLayout(const memory::dims& dims) {
+  return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+}
+
+// The layout torch gives a convolution's output (and an input's gradient): channels-last for a
+// channels-last tensor, else contiguous.
+torch::MemoryFormat LayoutOf(const torch::Tensor& t) {
+  return !t.is_contiguous() && t.is_contiguous(torch::MemoryFormat::ChannelsLast)
+             ? torch::MemoryFormat::ChannelsLast
+             : torch::MemoryFormat::Contiguous;
 }
 
 // One convolution module at one input shape and layout.
@@ -87,9 +103,6 @@ std::map<Key, std::shared_ptr<Entry>>& Cache() {
 std::shared_ptr<Entry> MakeEntry(const memory::dims& src, const memory::dims& weights,
                                  const memory::dims& dst, bool bias, bool relu) {
   auto entry = std::make_shared<Entry>();
-  const auto any = [](const memory::dims& d) {
-    return memory::desc(d, memory::data_type::f32, memory::format_tag::any);
-  };
   try {
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // safe for concurrent calls
@@ -102,8 +115,8 @@ std::shared_ptr<Entry> MakeEntry(const memory::dims& src, const memory::dims& we
         bias ? memory::desc({dst[1]}, memory::data_type::f32, memory::format_tag::x)
              : memory::desc();
     const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd, any(src),
-        any(weights), bias_desc, any(dst), {1, 1}, {1, 1}, {1, 1});
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd,
+        AnyLayout(src), AnyLayout(weights), bias_desc, AnyLayout(dst), {1, 1}, {1, 1}, {1, 1});
     // oneDNN's first choice at batch 1 on large maps is F(2x2, 3x3); F(4x4, 3x3) measured
     // faster on every such shape here (128 -> 128 at 150 x 150 with ReLU: 9.0 against 13.2 ms;
     // 64 -> 64 at 300 x 300: 10.8 against 11.6), so it is taken whenever it is offered.
@@ -137,9 +150,6 @@ memory Scratchpad(const memory::desc& desc) {
   return memory(desc, Engine(), buffer.data_ptr());
 }
 
-
-// ---- Training: forward_training, backward_data and backward_weights through Winograd ----
-
 // A user tensor as oneDNN sees it: its sizes and strides (NCHW, channels-last, or any dense
 // layout), so no copy is made to hand it over.
 memory::desc UserDesc(const torch::Tensor& t) {
@@ -149,61 +159,6 @@ memory::desc UserDesc(const torch::Tensor& t) {
 
 bool Dense(const torch::Tensor& t) {
   return t.is_contiguous() || t.is_contiguous(torch::MemoryFormat::ChannelsLast);
-}
-
-// The three primitives of one convolution shape. Weights change every step, so unlike
-// inference nothing of the weights is cached: forward_training takes plain blocked weights and
-// transforms them inside the kernel.
-struct TrainEntry {
-  bool supported = false;
-  dnnl::convolution_forward::primitive_desc forward_pd;
-  dnnl::convolution_forward forward;
-  dnnl::convolution_backward_data::primitive_desc data_pd;
-  dnnl::convolution_backward_data backward_data;
-  dnnl::convolution_backward_weights::primitive_desc weights_pd;
-  dnnl::convolution_backward_weights backward_weights;
-};
-
-// (n, c, k, h, w, bias)
-using TrainKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
-
-std::shared_ptr<TrainEntry> TrainPrimitives(const TrainKey& key) {
-  static std::mutex mutex;
-  static std::map<TrainKey, std::shared_ptr<TrainEntry>> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  std::shared_ptr<TrainEntry>& slot = cache[key];
-  if (slot) return slot;
-  slot = std::make_shared<TrainEntry>();
-  const auto [n, c, k, h, w, bias] = key;
-  const auto any = [](const memory::dims& d) {
-    return memory::desc(d, memory::data_type::f32, memory::format_tag::any);
-  };
-  const memory::desc src = any({n, c, h, w}), weights = any({k, c, 3, 3}), dst = any({n, k, h, w});
-  const memory::desc bias_desc =
-      bias ? memory::desc({k}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
-  const auto algo = dnnl::algorithm::convolution_winograd;
-  try {
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    slot->forward_pd = dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src, weights,
-                                        bias_desc, dst, {1, 1}, {1, 1}, {1, 1}),
-        attr, Engine());
-    slot->data_pd = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(algo, src, weights, dst, {1, 1}, {1, 1}, {1, 1}),
-        attr, Engine(), slot->forward_pd);
-    slot->weights_pd = dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(algo, src, weights, bias_desc, dst, {1, 1},
-                                                 {1, 1}, {1, 1}),
-        attr, Engine(), slot->forward_pd);
-    slot->forward = dnnl::convolution_forward(slot->forward_pd);
-    slot->backward_data = dnnl::convolution_backward_data(slot->data_pd);
-    slot->backward_weights = dnnl::convolution_backward_weights(slot->weights_pd);
-    slot->supported = true;
-  } catch (const dnnl::error&) {
-    slot->supported = false;
-  }
-  return slot;
 }
 
 // `t` in the layout `desc`: `t` itself when it already is, else a reordered copy held by
@@ -232,6 +187,60 @@ void IntoTensor(const torch::Tensor& out, const memory::desc& desc, dnnl::stream
   dnnl::reorder(produced, user).execute(stream, produced, user);
 }
 
+// ---- Training: forward_training, backward_data and backward_weights through Winograd ----
+
+// The three primitives of one convolution shape. Weights change every step, so unlike
+// inference nothing of the weights is cached: forward_training takes plain blocked weights and
+// transforms them inside the kernel.
+struct TrainEntry {
+  bool supported = false;
+  dnnl::convolution_forward::primitive_desc forward_pd;
+  dnnl::convolution_forward forward;
+  dnnl::convolution_backward_data::primitive_desc data_pd;
+  dnnl::convolution_backward_data backward_data;
+  dnnl::convolution_backward_weights::primitive_desc weights_pd;
+  dnnl::convolution_backward_weights backward_weights;
+};
+
+// (n, c, k, h, w, bias)
+using TrainKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
+
+std::shared_ptr<TrainEntry> TrainPrimitives(const TrainKey& key) {
+  static std::mutex mutex;
+  static std::map<TrainKey, std::shared_ptr<TrainEntry>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<TrainEntry>& slot = cache[key];
+  if (slot) return slot;
+  slot = std::make_shared<TrainEntry>();
+  const auto [n, c, k, h, w, bias] = key;
+  const memory::desc src = AnyLayout({n, c, h, w}), weights = AnyLayout({k, c, 3, 3}),
+                     dst = AnyLayout({n, k, h, w});
+  const memory::desc bias_desc =
+      bias ? memory::desc({k}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
+  const auto algo = dnnl::algorithm::convolution_winograd;
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    slot->forward_pd = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src, weights,
+                                        bias_desc, dst, {1, 1}, {1, 1}, {1, 1}),
+        attr, Engine());
+    slot->data_pd = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(algo, src, weights, dst, {1, 1}, {1, 1}, {1, 1}),
+        attr, Engine(), slot->forward_pd);
+    slot->weights_pd = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(algo, src, weights, bias_desc, dst, {1, 1},
+                                                 {1, 1}, {1, 1}),
+        attr, Engine(), slot->forward_pd);
+    slot->forward = dnnl::convolution_forward(slot->forward_pd);
+    slot->backward_data = dnnl::convolution_backward_data(slot->data_pd);
+    slot->backward_weights = dnnl::convolution_backward_weights(slot->weights_pd);
+    slot->supported = true;
+  } catch (const dnnl::error&) {
+    slot->supported = false;
+  }
+  return slot;
+}
 
 // Where the three training kernels beat torch's direct ones (batch 16, channels-last, forward
 // plus both gradients; benchmarks/README.md "Winograd training"): from 12 x 12 maps with 64
@@ -259,11 +268,7 @@ class WinogradConvFunction : public torch::autograd::Function<WinogradConvFuncti
     const memory src = InLayout(input, pd.src_desc(), src_buffer, stream);
     const torch::Tensor weight_dense = Dense(weight) ? weight : weight.contiguous();
     const memory weights = InLayout(weight_dense, pd.weights_desc(), weight_buffer, stream);
-    // The output keeps the input's layout (channels-last in, channels-last out).
-    const bool channels_last = !input.is_contiguous();
-    torch::Tensor output = torch::empty(
-        {n, k, h, w}, input.options().memory_format(channels_last ? torch::MemoryFormat::ChannelsLast
-                                                                  : torch::MemoryFormat::Contiguous));
+    torch::Tensor output = torch::empty({n, k, h, w}, input.options().memory_format(LayoutOf(input)));
     IntoTensor(output, pd.dst_desc(), stream, [&](const memory& dst) {
       std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
                                               {DNNL_ARG_WEIGHTS, weights},
@@ -306,9 +311,7 @@ class WinogradConvFunction : public torch::autograd::Function<WinogradConvFuncti
     if (ctx->needs_input_grad(0)) {
       const auto& pd = entry->data_pd;
       const memory weights = InLayout(weight, pd.weights_desc(), weight_buffer, stream);
-      grad_input = torch::empty({n, c, h, w}, grad.options().memory_format(
-                                                  grad.is_contiguous() ? torch::MemoryFormat::Contiguous
-                                                                       : torch::MemoryFormat::ChannelsLast));
+      grad_input = torch::empty({n, c, h, w}, grad.options().memory_format(LayoutOf(grad)));
       IntoTensor(grad_input, pd.diff_src_desc(), stream, [&](const memory& diff_src) {
         entry->backward_data.execute(stream, {{DNNL_ARG_DIFF_DST, diff_dst},
                                               {DNNL_ARG_WEIGHTS, weights},
@@ -382,8 +385,8 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
   const int64_t n = input.size(0), c = input.size(1), h = input.size(2), w = input.size(3);
   const int64_t k = weight.size(0);
   // Keep the caller's layout: channels-last in, channels-last out.
-  const bool channels_last =
-      !input.is_contiguous() && input.is_contiguous(torch::MemoryFormat::ChannelsLast);
+  const torch::MemoryFormat format = LayoutOf(input);
+  const bool channels_last = format == torch::MemoryFormat::ChannelsLast;
   const bool has_bias = conv.bias.defined();
   const memory::dims src_dims = {n, c, h, w}, weight_dims = {k, c, 3, 3}, dst_dims = {n, k, h, w};
 
@@ -418,43 +421,21 @@ std::optional<torch::Tensor> TryWinogradConv(const torch::nn::Conv2dImpl& conv,
     weights = entry->weights;
   }
 
-  const auto format = channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  const auto tag = channels_last ? memory::format_tag::nhwc : memory::format_tag::nchw;
   const torch::Tensor x = input.contiguous(format);
   torch::Tensor output = torch::empty({n, k, h, w}, input.options().memory_format(format));
-  const memory::desc user_src(src_dims, memory::data_type::f32, tag);
-  const memory::desc user_dst(dst_dims, memory::data_type::f32, tag);
   dnnl::stream stream(Engine());
-
-  memory src(user_src, Engine(), x.data_ptr());
   torch::Tensor src_buffer;
-  if (entry->pd.src_desc() != user_src) {
-    src_buffer = Bytes(entry->pd.src_desc().get_size());
-    memory blocked(entry->pd.src_desc(), Engine(), src_buffer.data_ptr());
-    dnnl::reorder(src, blocked).execute(stream, src, blocked);
-    src = blocked;
-  }
-  memory out(user_dst, Engine(), output.data_ptr());
-  torch::Tensor dst_buffer;
-  memory dst = out;
-  if (entry->pd.dst_desc() != user_dst) {
-    dst_buffer = Bytes(entry->pd.dst_desc().get_size());
-    dst = memory(entry->pd.dst_desc(), Engine(), dst_buffer.data_ptr());
-  }
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, src},
-      {DNNL_ARG_WEIGHTS, weights},
-      {DNNL_ARG_DST, dst},
-      {DNNL_ARG_SCRATCHPAD, Scratchpad(entry->pd.scratchpad_desc())}};
-  torch::Tensor bias;
-  if (has_bias) {
-    bias = conv.bias.detach().contiguous();
-    args.emplace(DNNL_ARG_BIAS,
-                 memory(memory::desc({k}, memory::data_type::f32, memory::format_tag::x), Engine(),
-                        bias.data_ptr()));
-  }
-  entry->primitive.execute(stream, args);
-  if (dst != out) dnnl::reorder(dst, out).execute(stream, dst, out);
+  const memory src = InLayout(x, entry->pd.src_desc(), src_buffer, stream);
+  const torch::Tensor bias = has_bias ? conv.bias.detach().contiguous() : torch::Tensor();
+  IntoTensor(output, entry->pd.dst_desc(), stream, [&](const memory& dst) {
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src},
+        {DNNL_ARG_WEIGHTS, weights},
+        {DNNL_ARG_DST, dst},
+        {DNNL_ARG_SCRATCHPAD, Scratchpad(entry->pd.scratchpad_desc())}};
+    if (has_bias) args.emplace(DNNL_ARG_BIAS, memory(UserDesc(bias), Engine(), bias.data_ptr()));
+    entry->primitive.execute(stream, args);
+  });
   stream.wait();
   ++calls;
   return output;

@@ -1,12 +1,14 @@
-// The Winograd inference path (scratchdet/model/winograd_conv.h) against torch's convolution:
-// which convolutions take it, how close it is, and that a whole detector's detections agree.
+// The Winograd path (scratchdet/model/winograd_conv.h) against torch's convolution, in
+// inference and training: which convolutions take it, how close outputs and gradients are, and
+// that a whole detector's detections and gradients agree.
 #include "scratchdet/model/winograd_conv.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "scratchdet/model/mac_counter.h"
 #include "scratchdet/model/ssd.h"
@@ -28,6 +30,15 @@ torch::nn::Conv2d MakeConv(int64_t in, int64_t out, bool bias, int64_t stride = 
                                .dilation(dilation)
                                .bias(bias));
 }
+
+// While alive, training runs through torch's direct convolution (the reference path).
+class DirectTraining {
+ public:
+  DirectTraining() { SetWinogradTrainingEnabled(false); }
+  ~DirectTraining() { SetWinogradTrainingEnabled(true); }
+  DirectTraining(const DirectTraining&) = delete;
+  DirectTraining& operator=(const DirectTraining&) = delete;
+};
 
 TEST(WinogradConvTest, AgreesWithTorchsConvolution) {
   struct Case {
@@ -128,14 +139,14 @@ TEST(WinogradConvTest, TrainingGradientsAgreeWithTorchsConvolution) {
       torch::Tensor y, dx, dw, db;
     };
     const auto run = [&](bool winograd) {
-      SetWinogradTrainingEnabled(winograd);
+      std::optional<DirectTraining> direct;
+      if (!winograd) direct.emplace();
       conv->zero_grad();
       const torch::Tensor x = x0.detach().clone().requires_grad_(true);
       const int64_t before = WinogradCalls();
       torch::Tensor y = CountedConv(conv, x, t.relu);
       EXPECT_EQ(WinogradCalls() - before, winograd ? 1 : 0) << name;
       (y * probe).sum().backward();
-      SetWinogradTrainingEnabled(true);
       return Result{y.detach(), x.grad(), conv->weight.grad().clone(),
                     t.bias ? conv->bias.grad().clone() : torch::Tensor()};
     };
@@ -201,9 +212,10 @@ TEST(WinogradConvTest, TrainingGradientsOnlyWhereNeeded) {
     EXPECT_EQ(WinogradCalls() - before, 1);
     const torch::Tensor dw = conv->weight.grad().clone();
     conv->zero_grad();
-    SetWinogradTrainingEnabled(false);
-    (CountedConv(conv, x) * probe).sum().backward();
-    SetWinogradTrainingEnabled(true);
+    {
+      const DirectTraining direct;
+      (CountedConv(conv, x) * probe).sum().backward();
+    }
     EXPECT_LT(RelativeError(dw, conv->weight.grad()), 1e-5);
     conv->zero_grad();
   }
@@ -216,10 +228,28 @@ TEST(WinogradConvTest, TrainingGradientsOnlyWhereNeeded) {
   const torch::Tensor dx = x.grad().clone();
   EXPECT_FALSE(conv->weight.grad().defined());
   x.mutable_grad().reset();
-  SetWinogradTrainingEnabled(false);
-  (CountedConv(conv, x) * probe).sum().backward();
-  SetWinogradTrainingEnabled(true);
+  {
+    const DirectTraining direct;
+    (CountedConv(conv, x) * probe).sum().backward();
+  }
   EXPECT_LT(RelativeError(dx, x.grad()), 1e-5);
+}
+
+// A second derivative through the Winograd path is refused, with the way out named.
+TEST(WinogradConvTest, DoubleBackwardIsRefused) {
+  torch::nn::Conv2d conv = MakeConv(64, 64, false);
+  const torch::Tensor x = torch::randn({1, 64, 12, 12}).requires_grad_(true);
+  const torch::Tensor y = CountedConv(conv, x);
+  try {
+    torch::autograd::grad({y.pow(2).sum()}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    FAIL() << "no error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("SCRATCHDET_WINOGRAD=inference"), std::string::npos)
+        << e.what();
+  }
+  // A first derivative of the same graph still works.
+  const auto dx = torch::autograd::grad({y.pow(2).sum()}, {x});
+  EXPECT_TRUE(dx[0].defined());
 }
 
 // A whole detector's training step: every parameter's gradient is as close to the exact one
@@ -247,11 +277,13 @@ TEST(WinogradConvTest, DetectorTrainingStepAgreesWithTheDirectPath) {
     return g;
   };
   const auto reference = grads(*exact, images.to(torch::kFloat64));
-  SetWinogradTrainingEnabled(false);
   int64_t before = WinogradCalls();
-  const auto direct = grads(*model, images);
+  std::vector<torch::Tensor> direct;
+  {
+    const DirectTraining direct_training;
+    direct = grads(*model, images);
+  }
   EXPECT_EQ(WinogradCalls(), before);
-  SetWinogradTrainingEnabled(true);
   before = WinogradCalls();
   const auto fast = grads(*model, images);
   EXPECT_GT(WinogradCalls() - before, 10);
