@@ -159,18 +159,20 @@ void OnFlattened(const std::vector<torch::Tensor>& tensors, Collective&& collect
 
 }  // namespace
 
+c10d::ProcessGroup& DataParallelGroup::GroupFor(const torch::Tensor& tensor) {
+#ifdef SCRATCHDET_WITH_CUDA
+  if (nccl_ && tensor.is_cuda()) return *nccl_;
+#endif
+  return *group_;
+}
+
 void DataParallelGroup::Broadcast(const std::vector<torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;
   std::map<c10::ScalarType, std::vector<torch::Tensor>> by_type;
   for (const torch::Tensor& t : tensors) by_type[t.scalar_type()].push_back(t);
   for (auto& [type, members] : by_type)
     OnFlattened(members, [&](std::vector<at::Tensor>& flat) {
-#ifdef SCRATCHDET_WITH_CUDA
-      if (nccl_ && flat[0].is_cuda())
-        Wait(nccl_->broadcast(flat), "broadcast from rank 0");
-      else
-#endif
-        Wait(group_->broadcast(flat), "broadcast from rank 0");
+      Wait(GroupFor(flat[0]).broadcast(flat), "broadcast from rank 0");
     });
 }
 
@@ -192,12 +194,7 @@ void DataParallelGroup::AverageGradients(const std::vector<torch::Tensor>& param
     }
     const std::vector<torch::Tensor> bucket(grads.begin() + begin, grads.begin() + end);
     OnFlattened(bucket, [&](std::vector<at::Tensor>& flat) {
-#ifdef SCRATCHDET_WITH_CUDA
-      if (nccl_ && flat[0].is_cuda())
-        Wait(nccl_->allreduce(flat), "gradient allreduce");
-      else
-#endif
-        Wait(group_->allreduce(flat), "gradient allreduce");
+      Wait(GroupFor(flat[0]).allreduce(flat), "gradient allreduce");
       flat[0].div_(config_.world_size);
     });
     begin = end;

@@ -18,6 +18,7 @@
 #include "scratchdet/engine/trainer.h"
 
 namespace c10d {
+class ProcessGroup;
 class ProcessGroupGloo;
 class ProcessGroupNCCL;
 class Store;
@@ -92,6 +93,8 @@ class DataParallelGroup {
  private:
   // Waits for one collective; on failure throws naming `what`, this rank and the lost ranks.
   void Wait(const c10::intrusive_ptr<c10d::Work>& work, const std::string& what);
+  // NCCL for a CUDA tensor where there is an NCCL group, Gloo otherwise.
+  c10d::ProcessGroup& GroupFor(const torch::Tensor& tensor);
 
   ProcessGroupConfig config_;
   c10::intrusive_ptr<c10d::Store> store_;
