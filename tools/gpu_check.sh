@@ -43,6 +43,8 @@ if [ "${1:-}" = "--prepare" ]; then
     /usr/bin/python3 tools/gpu_check/shapes_index.py "$SHAPES"
     rm -rf "${SHAPES:?}/Annotations" "${SHAPES:?}/annotations" "${SHAPES:?}/ImageSets"
   fi
+  # The GPU machine gets a copy of the tree without .git: the commit travels in .gpu_check.
+  { git rev-parse HEAD; git diff --quiet HEAD && echo clean || echo dirty; } > "$ROOT/.gpu_check/commit"
   echo "gpu_check: shapes data in $SHAPES ($(du -sh "$SHAPES" | cut -f1)); carry .gpu_check"
   exit 0
 fi
@@ -76,20 +78,50 @@ if grep -q '_GLIBCXX_USE_CXX11_ABI=0' "$CMAKE_CONFIG" 2>/dev/null; then
 fi
 DEFINES=(-DFMT_HEADER_ONLY)
 LIBS=(-L"$LIBDIR" -Wl,-rpath,"$LIBDIR")
+# LibTorch 2.13 and later refuse to compile below C++20; the code is C++17 and builds as either.
+VERSION_H=""
+for d in "${INCLUDES[@]}"; do
+  for f in "$d/torch/version.h" "$d/torch/headeronly/version.h"; do
+    if [ -z "$VERSION_H" ] && [ -f "$f" ] && grep -qs -- '^#define TORCH_VERSION_MINOR' "$f"; then VERSION_H=$f; fi
+  done
+done
+MINOR=$(sed -n 's/^#define TORCH_VERSION_MINOR \([0-9]*\).*/\1/p' "$VERSION_H" 2>/dev/null || true)
+MAJOR=$(sed -n 's/^#define TORCH_VERSION_MAJOR \([0-9]*\).*/\1/p' "$VERSION_H" 2>/dev/null || true)
+CXX_STD=c++17
+if [ "${MAJOR:-1}" -gt 2 ] || { [ "${MAJOR:-1}" -eq 2 ] && [ "${MINOR:-0}" -ge 13 ]; }; then CXX_STD=c++20; fi
 if [ -e "$LIBDIR/libtorch_cuda.so" ]; then
   DEFINES+=(-DSCRATCHDET_WITH_CUDA=1)
+  # c10/cuda's headers include cuda_runtime_api.h: CUDA_HOME's, nvcc's toolkit's, or the one a
+  # pip `nvidia-cuda-runtime` package holds.
+  CUDA_INCLUDE=""
+  NVCC=$(command -v nvcc 2>/dev/null || true)
+  for d in ${CUDA_HOME:+"$CUDA_HOME/include"} ${NVCC:+"$(dirname "$(dirname "$NVCC")")/include"} \
+           /usr/local/cuda/include; do
+    if [ -f "$d/cuda_runtime_api.h" ]; then CUDA_INCLUDE=$d; break; fi
+  done
+  if [ -z "$CUDA_INCLUDE" ]; then
+    FOUND=$(find "$(dirname "$TORCH_DIR")/nvidia" -name cuda_runtime_api.h 2>/dev/null | head -1 || true)
+    [ -n "$FOUND" ] && CUDA_INCLUDE=$(dirname "$FOUND")
+  fi
+  [ -f "$CUDA_INCLUDE/cuda_runtime_api.h" ] || {
+    echo "gpu_check: no cuda_runtime_api.h (CUDA_HOME, nvcc's toolkit, pip nvidia packages)"; exit 1; }
+  INCLUDES+=(-isystem "$CUDA_INCLUDE")
   LIBS+=(-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed)
+  # A pip LibTorch finds its CUDA libraries through $ORIGIN run paths when the program runs;
+  # the linker need not resolve them.
+  [ "$TORCH_DIR" = /usr ] || LIBS+=(-Wl,--allow-shlib-undefined)
 fi
 LIBS+=(-ltorch -ltorch_cpu -lc10 -lpthread)
 [ -d "$DEPS/fmt" ] && INCLUDES+=(-isystem "$DEPS")
-echo "gpu_check: LibTorch $TORCH_DIR (libs $LIBDIR), defines ${DEFINES[*]}, device $DEVICE"
+echo "gpu_check: LibTorch $TORCH_DIR ${MAJOR:-?}.${MINOR:-?} (libs $LIBDIR), -std=$CXX_STD, defines ${DEFINES[*]}, device $DEVICE"
+"${CXX:-g++}" --version | head -1
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
 # --- build ----------------------------------------------------------------------------------
 # Objects are kept per LibTorch, defines, compiler and the headers' contents (outside
 # .gpu_check, which travels); within a key an object newer than its source is reused.
 HEADERS=$(find scratchdet tools/gpu_check -name '*.h' | sort | xargs cat | cksum | cut -d' ' -f1)
-KEY=$(echo "$TORCH_DIR ${DEFINES[*]} $(${CXX:-g++} --version | head -1) $HEADERS" | cksum | cut -d' ' -f1)
+KEY=$(echo "$TORCH_DIR $CXX_STD ${DEFINES[*]} $(${CXX:-g++} --version | head -1) $HEADERS" | cksum | cut -d' ' -f1)
 BUILD=$ROOT/.gpu_check_build/$KEY
 mkdir -p "$BUILD"
 SOURCES=(
@@ -101,7 +133,7 @@ SOURCES=(
   tools/gpu_check/{device_augment,stb_decode}.cc
   tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc tools/gpu_check/gpu_shapes_train.cc
 )
-CXXFLAGS=(-std=c++17 -O2 -fPIC -Wno-deprecated-declarations -I"$ROOT" "${INCLUDES[@]}" "${DEFINES[@]}")
+CXXFLAGS=(-std=$CXX_STD -O2 -fPIC -Wno-deprecated-declarations -I"$ROOT" "${INCLUDES[@]}" "${DEFINES[@]}")
 CXX=${CXX:-g++}
 # One compiler per core; an object newer than its source is kept (a rerun only links).
 printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} bash -c \
@@ -114,6 +146,22 @@ for prog in gpu_check gpu_train_step gpu_shapes_train; do
   "$CXX" -o "$BUILD/$prog" "$BUILD/tools_gpu_check_$prog.cc.o" "${CORE[@]}" "${LIBS[@]}"
 done
 echo "gpu_check: built in $(( $(date +%s) - START )) s"
+# Provenance of every figure the reports hold: the tree's commit (git here, else the one
+# --prepare recorded, with whether the tree had uncommitted changes then), LibTorch, compiler, GPU.
+if git rev-parse HEAD >/dev/null 2>&1; then
+  COMMIT=$(git rev-parse HEAD); TREE=$(git diff --quiet HEAD && echo clean || echo dirty)
+else
+  COMMIT=$(sed -n 1p .gpu_check/commit 2>/dev/null || echo unknown)
+  TREE="$(sed -n 2p .gpu_check/commit 2>/dev/null || echo unknown) at --prepare"
+fi
+GPU=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
+python3 - "$OUT_DIR/provenance.json" <<PY
+import json, sys
+json.dump({"git_commit": "$COMMIT", "tree": "$TREE", "libtorch_dir": "$TORCH_DIR",
+           "libtorch_version": "${MAJOR:-?}.${MINOR:-?}", "compiler": "$("$CXX" --version | head -1)",
+           "gpu": "$GPU", "device": "$DEVICE", "date": "$(date -u +%FT%TZ)"},
+          open(sys.argv[1], "w"), indent=1)
+PY
 
 # --- run ------------------------------------------------------------------------------------
 status=0

@@ -39,7 +39,10 @@ void Synchronize(const torch::Device& device) {
 
 void ResetPeak(const torch::Device& device) {
 #ifdef SCRATCHDET_WITH_CUDA
-  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+  // LibTorch 2 checks the index: "cuda" without one means the current device.
+  if (device.is_cuda())
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index()
+                                                                       : c10::cuda::current_device());
 #else
   (void)device;
 #endif
