@@ -78,6 +78,8 @@ if grep -q '_GLIBCXX_USE_CXX11_ABI=0' "$CMAKE_CONFIG" 2>/dev/null; then
 fi
 DEFINES=(-DFMT_HEADER_ONLY)
 LIBS=(-L"$LIBDIR" -Wl,-rpath,"$LIBDIR")
+CXX=${CXX:-g++}
+CXX_VERSION=$("$CXX" --version | head -1)
 # LibTorch 2.13 and later refuse to compile below C++20; the code is C++17 and builds as either.
 VERSION_H=""
 for d in "${INCLUDES[@]}"; do
@@ -114,14 +116,14 @@ fi
 LIBS+=(-ltorch -ltorch_cpu -lc10 -lpthread)
 [ -d "$DEPS/fmt" ] && INCLUDES+=(-isystem "$DEPS")
 echo "gpu_check: LibTorch $TORCH_DIR ${MAJOR:-?}.${MINOR:-?} (libs $LIBDIR), -std=$CXX_STD, defines ${DEFINES[*]}, device $DEVICE"
-"${CXX:-g++}" --version | head -1
+echo "$CXX_VERSION"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 
 # --- build ----------------------------------------------------------------------------------
 # Objects are kept per LibTorch, defines, compiler and the headers' contents (outside
 # .gpu_check, which travels); within a key an object newer than its source is reused.
 HEADERS=$(find scratchdet tools/gpu_check -name '*.h' | sort | xargs cat | cksum | cut -d' ' -f1)
-KEY=$(echo "$TORCH_DIR $CXX_STD ${DEFINES[*]} $(${CXX:-g++} --version | head -1) $HEADERS" | cksum | cut -d' ' -f1)
+KEY=$(echo "$TORCH_DIR $CXX_STD ${DEFINES[*]} $CXX_VERSION $HEADERS" | cksum | cut -d' ' -f1)
 BUILD=$ROOT/.gpu_check_build/$KEY
 mkdir -p "$BUILD"
 SOURCES=(
@@ -134,7 +136,6 @@ SOURCES=(
   tools/gpu_check/gpu_check.cc tools/gpu_check/gpu_train_step.cc tools/gpu_check/gpu_shapes_train.cc
 )
 CXXFLAGS=(-std=$CXX_STD -O2 -fPIC -Wno-deprecated-declarations -I"$ROOT" "${INCLUDES[@]}" "${DEFINES[@]}")
-CXX=${CXX:-g++}
 # One compiler per core; an object newer than its source is kept (a rerun only links).
 printf '%s\n' "${SOURCES[@]}" | xargs -P "$(nproc)" -I{} bash -c \
   'obj='"$BUILD"'/$(echo {} | tr / _).o; [ "$obj" -nt {} ] || '"$CXX $(printf '%q ' "${CXXFLAGS[@]}")"' -c {} -o "$obj"'
@@ -155,13 +156,10 @@ else
   TREE="$(sed -n 2p .gpu_check/commit 2>/dev/null || echo unknown) at --prepare"
 fi
 GPU=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || true)
-python3 - "$OUT_DIR/provenance.json" <<PY
-import json, sys
-json.dump({"git_commit": "$COMMIT", "tree": "$TREE", "libtorch_dir": "$TORCH_DIR",
-           "libtorch_version": "${MAJOR:-?}.${MINOR:-?}", "compiler": "$("$CXX" --version | head -1)",
-           "gpu": "$GPU", "device": "$DEVICE", "date": "$(date -u +%FT%TZ)"},
-          open(sys.argv[1], "w"), indent=1)
-PY
+python3 -c 'import json, sys; json.dump(dict(a.split("=", 1) for a in sys.argv[2:]), open(sys.argv[1], "w"), indent=1)' \
+  "$OUT_DIR/provenance.json" "git_commit=$COMMIT" "tree=$TREE" "libtorch_dir=$TORCH_DIR" \
+  "libtorch_version=${MAJOR:-?}.${MINOR:-?}" "compiler=$CXX_VERSION" "gpu=$GPU" "device=$DEVICE" \
+  "date=$(date -u +%FT%TZ)"
 
 # --- run ------------------------------------------------------------------------------------
 status=0

@@ -15,4 +15,8 @@ double PeakResidentMemoryMb();
 // SCRATCHDET_WITH_CUDA when it links libc10_cuda).
 std::optional<double> PeakGpuMemoryMb(const torch::Device& device);
 
+// Starts PeakGpuMemoryMb's peak afresh (torch.cuda.reset_peak_memory_stats); no effect on a
+// non-CUDA device or in a build without CUDA.
+void ResetPeakGpuMemory(const torch::Device& device);
+
 }  // namespace scratchdet::engine

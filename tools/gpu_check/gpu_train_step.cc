@@ -24,10 +24,6 @@
 #include "scratchdet/engine/trainer.h"
 #include "scratchdet/model/ssd.h"
 
-#ifdef SCRATCHDET_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
-
 namespace {
 
 using nlohmann::json;
@@ -35,17 +31,6 @@ using scratchdet::engine::Precision;
 
 void Synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
-}
-
-void ResetPeak(const torch::Device& device) {
-#ifdef SCRATCHDET_WITH_CUDA
-  // LibTorch 2 checks the index: "cuda" without one means the current device.
-  if (device.is_cuda())
-    c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index()
-                                                                       : c10::cuda::current_device());
-#else
-  (void)device;
-#endif
 }
 
 json Measure(const std::string& preset, Precision precision, const torch::Device& device,
@@ -78,7 +63,7 @@ json Measure(const std::string& preset, Precision precision, const torch::Device
   options.iterations = warmup;
   scratchdet::engine::Trainer(options, model->parameters(), sgd, step).Run(0);
   Synchronize(device);
-  ResetPeak(device);
+  scratchdet::engine::ResetPeakGpuMemory(device);
   const auto start = std::chrono::steady_clock::now();
   options.iterations = warmup + iterations;
   const auto outcome = scratchdet::engine::Trainer(options, model->parameters(), sgd, step).Run(warmup);
